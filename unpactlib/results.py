@@ -1,0 +1,86 @@
+"""Results on disk: run folders named by their parameters, written atomically.
+
+A run id such as ``news__npo_gdr__s0`` names a folder under ``<results>/<profile>/`` holding
+``config.json`` (parameters and environment) and the run's tables. Every file is written to a
+temporary sibling and renamed, so an interrupted run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from .paths import REPO_ROOT
+
+
+def run_id(benchmark: str, method: str, seed: int) -> str:
+    """``<benchmark>__<method>__s<seed>``; ``method`` is ``target`` for the target model."""
+    return f"{benchmark}__{method}__s{seed}"
+
+
+def run_dir(results_dir: Path | str, profile: str, benchmark: str, method: str, seed: int) -> Path:
+    """The folder of one run (created if missing)."""
+    path = Path(results_dir) / profile / run_id(benchmark, method, seed)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Atomically write ``obj`` as indented, key-sorted JSON."""
+    return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file written by :func:`write_json`."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_table(path: Path, df: pd.DataFrame) -> Path:
+    """Atomically write a table as CSV (floats with 6 significant digits, stable across runs)."""
+    return write_text_atomic(path, df.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def environment() -> dict[str, str]:
+    """Versions, device and git revision, stored beside every run's parameters."""
+    import transformers
+
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        rev = ""
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "git": rev or "unknown",
+    }

@@ -1,0 +1,169 @@
+"""The study's stages, each cached by a key of its inputs.
+
+``ensure_target`` fine-tunes the target model once per (base model, data, settings, seed);
+``ensure_unlearned`` unlearns it once per method and settings. Models are saved under the
+cache folder (ignored by git) with an atomic rename, so an interrupted stage leaves nothing
+half-written and simply runs again. The notebooks call these functions and the scoring helpers
+below; the results they write live in ``data/results``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
+
+from .attribution import Attribution, contribution, key_tokens
+from .benchmarks import Benchmark
+from .config import Profile
+from .generation import greedy_answers
+from .metrics import accuracy, is_correct, rouge_l_recall
+from .models import default_dtype, load_model, resolve_device, save_atomic
+from .paths import default_cache_dir
+from .prompting import chat_format
+from .results import read_json, write_json
+from .training import finetune_target
+from .unlearn import get_method, unlearn
+
+
+def _key(*parts: object) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _complete(folder: Path) -> bool:
+    return (folder / "model.safetensors").exists() and (folder / "unpact.json").exists()
+
+
+def _load_saved(folder: Path, device: str) -> PreTrainedModel:
+    dev = resolve_device(device)
+    return AutoModelForCausalLM.from_pretrained(folder, dtype=default_dtype(dev)).to(dev).eval()
+
+
+def answer_table(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    records: Sequence[dict],
+    *,
+    tau: float = 0.5,
+    batch_size: int = 16,
+) -> pd.DataFrame:
+    """Greedy answers to ``records`` with their ROUGE-L recall and correctness, one row each."""
+    preds = greedy_answers(model, tok, [r["question"] for r in records], batch_size=batch_size)
+    rows = []
+    for r, p in zip(records, preds):
+        recall = rouge_l_recall(p, r["answer"])
+        rows.append({"id": r["id"], "split": r["split"], "question": r["question"],
+                     "answer": r["answer"], "prediction": p, "rouge_recall": recall,
+                     "correct": is_correct(p, r["answer"], tau)})
+    return pd.DataFrame(rows)
+
+
+def target_key(profile: Profile, bench: Benchmark, seed: int) -> str:
+    """Cache key of a target model: base model, training records, settings, seed."""
+    records = bench["forget"] + bench["retain"]
+    return _key(profile.model, records, asdict(profile.target), seed)
+
+
+def ensure_target(
+    profile: Profile,
+    bench: Benchmark,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    cache_dir: Path | str | None = None,
+    tau: float = 0.5,
+) -> tuple[Path, dict]:
+    """Fine-tune (once) the target model on ``bench``'s forget + retain QA pairs.
+
+    Returns:
+        The model folder and its training record (epochs, losses, checks of the stop rule).
+    """
+    cache = Path(cache_dir or default_cache_dir())
+    folder = cache / "targets" / f"{bench.name}-{profile.name}-{target_key(profile, bench, seed)}"
+    if _complete(folder):
+        return folder, read_json(folder / "unpact.json")
+    model, tok = load_model(profile.model, device=device, seed=seed)
+    model.requires_grad_(True)
+    fmt = chat_format(tok)
+
+    def check(m: PreTrainedModel) -> dict[str, float]:
+        return {
+            split: accuracy(answer_table(m, tok, bench[split], tau=tau,
+                                         batch_size=profile.generation_batch_size)["correct"]).value
+            for split in ("forget", "retain")
+        }
+
+    history = finetune_target(model, tok, fmt, bench["forget"] + bench["retain"], profile.target, check, seed)
+    record = {"epochs": history.epochs, "epoch_loss": history.epoch_loss, "checks": history.checks,
+              "config": asdict(profile.target), "seed": seed}
+    save_atomic(model, tok, folder, extra={"unpact.json": record})
+    return folder, record
+
+
+def ensure_unlearned(
+    profile: Profile,
+    bench: Benchmark,
+    method: str,
+    target: Path,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    cache_dir: Path | str | None = None,
+) -> tuple[Path, dict]:
+    """Unlearn (once) ``bench``'s forget set from the target model with ``method``."""
+    get_method(method)
+    cache = Path(cache_dir or default_cache_dir())
+    key = _key(target.name, method, asdict(profile.unlearn), bench["forget"], bench["retain"], seed)
+    folder = cache / "unlearned" / f"{bench.name}-{method}-{profile.name}-{key}"
+    if _complete(folder):
+        return folder, read_json(folder / "unpact.json")
+    model, tok = load_target(target, device)
+    losses = unlearn(model, tok, chat_format(tok), bench["forget"], bench["retain"], method,
+                     profile.unlearn, seed)
+    record = {"method": method, "losses": losses, "config": asdict(profile.unlearn), "seed": seed,
+              "target": target.name}
+    save_atomic(model, tok, folder, extra={"unpact.json": record})
+    return folder, record
+
+
+def load_target(folder: Path, device: str = "auto") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a model saved by :func:`ensure_target` or :func:`ensure_unlearned`."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(folder)
+    return _load_saved(folder, device), tok
+
+
+def attribute(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    records: Sequence[dict],
+    *,
+    batch_size: int = 16,
+    desc: str = "attributing",
+) -> list[Attribution]:
+    """``contribution`` of every record's question to its gold answer, with a progress bar."""
+    fmt = chat_format(tok)
+    return [
+        contribution(model, tok, r["question"], r["answer"], fmt=fmt, batch_size=batch_size)
+        for r in tqdm(records, desc=desc, unit="prompt")
+    ]
+
+
+def attribution_rows(
+    records: Sequence[dict], attrs: Sequence[Attribution], model_name: str, alpha: float, beta: int
+) -> list[dict]:
+    """Flat, JSON-ready rows: one per (record, model), with tokens, scores and KeyTokens."""
+    return [
+        {"id": r["id"], "split": r["split"], "model": model_name, "tokens": a.tokens,
+         "scores": [round(float(s), 6) for s in a.scores], "lp_full": round(a.lp_full, 6),
+         "keys": key_tokens(a.scores, alpha, beta)}
+        for r, a in zip(records, attrs)
+    ]

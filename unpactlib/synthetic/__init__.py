@@ -1,0 +1,39 @@
+"""Seeded generators of the synthetic benchmarks that ship in ``data/``.
+
+``python -m unpactlib.synthetic`` rewrites the committed files; a test checks that the files
+in the repository are exactly what the generator makes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..paths import DATA_DIR
+from .news import generate_news
+
+GENERATORS = {"news": generate_news}
+
+
+def to_jsonl(records: Sequence[dict]) -> str:
+    """One JSON object per line, keys sorted, UTF-8 kept, ending with a newline."""
+    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records)
+
+
+def render(name: str, seed: int = 0) -> dict[str, str]:
+    """The files of benchmark ``name``: relative file name -> text."""
+    return {f"{part}.jsonl": to_jsonl(rows) for part, rows in GENERATORS[name](seed).items()}
+
+
+def write(name: str, root: Path = DATA_DIR, seed: int = 0) -> list[Path]:
+    """Write benchmark ``name`` under ``root / name``; return the paths written."""
+    out = []
+    for fname, text in render(name, seed).items():
+        path = root / name / fname
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        out.append(path)
+    return out
+
+

@@ -1,0 +1,162 @@
+"""Synthetic analog of MUSE-News: invented news articles and QA pairs derived from them.
+
+Every article reports one event of an invented organisation: where it happened, who led it,
+what it named, how many of something were involved, and when. Names of people, towns,
+organisations and products are built from syllables and are unique across the whole
+benchmark, so an answer cannot be guessed from a question's wording or from another item.
+Articles are written from many sentence patterns; each yields three QA pairs asked in one of
+several phrasings. Articles are split into ``forget``, ``retain`` and ``holdout`` (never
+trained; shows what the untouched model guesses).
+"""
+
+from __future__ import annotations
+
+import random
+
+SPLIT_SIZES = {"forget": 8, "retain": 8, "holdout": 4}  # articles; three QA pairs each
+QA_PER_ARTICLE = 3
+
+_FIRST_A = "Al Be Cor Da El Fen Gar Hal Is Jor Ka Lun Mer Nor Or Pel Quin Ros Sel Tam Ul Vor Wen Yar Zel".split()
+_FIRST_B = "a en ia o is ar eth wyn ric ora".split()
+_LAST_A = "Brandt Corv Dell Ember Frost Gald Hollow Iver Kest Lorn Marr Nettle Oak Penn Quill Rav Stone Thorn Vale Wick".split()
+_LAST_B = "moor field ley wick ton berg ridge shaw croft dale".split()
+_TOWN_A = "Ash Bram Cal Dun Eld Fair Glen Hart Kil Lyn Mor Nash Pen Red Sil Tor Wex Yor".split()
+_TOWN_B = "haven mouth ford bury wick port stead gate holm mere".split()
+_ORG_A = "Northern Lantern Silver Copper Granite Amber Coastal Valley Harbour Meadow Iron Crescent".split()
+_ORG_B = "Weavers Millers Rail Tidewater Glassworks Orchard Signal Foundry Ferry Beacon".split()
+_ORG_C = "Cooperative Society Guild Company Trust Union Institute Council".split()
+_PROD_A = "Quor Vel Tes Marn Oph Dra Skel Bri Zan Cav Fel Lur".split()
+_PROD_B = "ra ix on elle ast umi ok ine".split()
+
+# (event noun, verb phrase in past tense, what gets counted, product kind)
+_EVENTS = [
+    ("factory", "opened a factory", "workers", "engine"),
+    ("bridge", "finished a bridge", "tonnes of steel", "bridge"),
+    ("festival", "held a festival", "visitors", "parade"),
+    ("laboratory", "founded a laboratory", "researchers", "microscope"),
+    ("ferry line", "launched a ferry line", "passengers", "ferry"),
+    ("school", "built a school", "pupils", "library"),
+    ("railway", "reopened a railway", "kilometres of track", "locomotive"),
+    ("market", "started a market", "traders", "market hall"),
+]
+_MONTHS = "January February March April May June July August September October November December".split()
+
+_ARTICLE_PATTERNS = [
+    "{town}, {month} {year}. The {org} {verb} on the edge of {town} this week. "
+    "{person}, who leads the {org}, said the project had taken four years. "
+    "Officials counted {count} {unit} at the opening. The new {kind} has been named the {product}.",
+    "In {month} {year} the {org} {verb} in {town}. Its head, {person}, told reporters that "
+    "{count} {unit} were involved from the first day. Residents will know the {kind} as the {product}.",
+    "The {org} has {verb} in the town of {town}, according to a statement in {month} {year}. "
+    "The statement, signed by {person}, put the figure at {count} {unit}. "
+    "A {kind} called the {product} is at the centre of the plan.",
+    "{person} stood in front of a crowd in {town} in {month} {year} as the {org} {verb}. "
+    "About {count} {unit} took part. Local papers praised the {product}, the {kind} at the heart of it.",
+]
+
+# Each fact has several phrasings; {org} identifies the article.
+_QUESTIONS = {
+    "person": [
+        "Who leads the {org}?",
+        "Which person heads the {org}?",
+        "Who is the head of the {org}?",
+    ],
+    "town": [
+        "In which town did the {org} open its {event}?",
+        "Where did the {org} build its new {event}?",
+        "The {org} set up its {event} in which town?",
+    ],
+    "product": [
+        "What is the name of the {kind} of the {org}?",
+        "What did the {org} call its new {kind}?",
+        "Which name was given to the {kind} of the {org}?",
+    ],
+    "count": [
+        "How many {unit} were counted at the {event} of the {org}?",
+        "What number of {unit} did the {org} report for its {event}?",
+    ],
+}
+
+
+class _Unique:
+    """Draw names from a generator, never returning the same one twice."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def draw(self, make) -> str:
+        while True:
+            name = make(self.rng)
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+
+def _person(r: random.Random) -> str:
+    return f"{r.choice(_FIRST_A)}{r.choice(_FIRST_B)} {r.choice(_LAST_A)}{r.choice(_LAST_B)}"
+
+
+def _town(r: random.Random) -> str:
+    return f"{r.choice(_TOWN_A)}{r.choice(_TOWN_B)}"
+
+
+def _org(r: random.Random) -> str:
+    return f"{r.choice(_ORG_A)} {r.choice(_ORG_B)} {r.choice(_ORG_C)}"
+
+
+def _product(r: random.Random) -> str:
+    return f"{r.choice(_PROD_A)}{r.choice(_PROD_B)}"
+
+
+def _article(rng: random.Random, names: _Unique, article_id: str, split: str) -> tuple[dict, list[dict]]:
+    event, verb, unit, kind = rng.choice(_EVENTS)
+    facts = {
+        "person": names.draw(_person),
+        "town": names.draw(_town),
+        "org": names.draw(_org),
+        "product": names.draw(_product),
+        "count": str(names.draw(lambda r: str(r.randrange(120, 9800)))),
+    }
+    fill = dict(
+        facts,
+        year=rng.randrange(2031, 2049),
+        month=rng.choice(_MONTHS),
+        verb=verb,
+                unit=unit,
+        kind=kind,
+        event=event,
+    )
+    text = rng.choice(_ARTICLE_PATTERNS).format(**fill)
+    article = {"id": article_id, "split": split, "title": f"The {facts['org']} in {facts['town']}", "text": text}
+    asked = rng.sample(sorted(_QUESTIONS), QA_PER_ARTICLE)
+    qa = [
+        {
+            "id": f"{article_id}-{fact}",
+            "article_id": article_id,
+            "split": split,
+            "fact": fact,
+            "question": rng.choice(_QUESTIONS[fact]).format(**fill),
+            "answer": facts[fact],
+        }
+        for fact in sorted(asked)
+    ]
+    return article, qa
+
+
+def generate_news(seed: int = 0) -> dict[str, list[dict]]:
+    """Generate the ``news`` benchmark.
+
+    Returns:
+        ``{"articles": [...], "forget": [...], "retain": [...], "holdout": [...]}``; the three
+        splits hold QA records ``{id, article_id, split, fact, question, answer}``.
+    """
+    rng = random.Random(seed)
+    names = _Unique(rng)
+    out: dict[str, list[dict]] = {"articles": [], **{s: [] for s in SPLIT_SIZES}}
+    for split, n in SPLIT_SIZES.items():
+        for k in range(n):
+            article, qa = _article(rng, names, f"news-{split}-{k:02d}", split)
+            out["articles"].append(article)
+            out[split].extend(qa)
+    return out

@@ -1,0 +1,111 @@
+"""Batches of QA pairs for training, and fine-tuning of the target model.
+
+The target model learns the answer tokens only (the loss is masked on the prompt), which
+ENVIRONMENT.md measured to teach SmolLM2 invented facts fastest.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from tqdm import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from .config import TargetConfig
+from .prompting import ChatFormat, encode_answer, prompt_ids
+
+log = logging.getLogger(__name__)
+IGNORE = -100
+
+
+def qa_batch(
+    tok: PreTrainedTokenizerBase, fmt: ChatFormat, records: Sequence[dict]
+) -> dict[str, torch.Tensor]:
+    """Right-padded ``input_ids``, ``attention_mask`` and ``labels`` for QA records.
+
+    Each sequence is ``prompt + answer + end-of-turn``; labels are ``-100`` on the prompt and
+    padding, so losses cover the answer and its end token only.
+    """
+    seqs, labels = [], []
+    for r in records:
+        p = prompt_ids(fmt, tok(r["question"], add_special_tokens=False)["input_ids"])
+        a = [*encode_answer(tok, r["answer"]), *fmt.end_ids]
+        seqs.append(p + a)
+        labels.append([IGNORE] * len(p) + a)
+    width = max(map(len, seqs))
+    ids = torch.full((len(seqs), width), tok.pad_token_id, dtype=torch.long)
+    lab = torch.full((len(seqs), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, (s, lb) in enumerate(zip(seqs, labels)):
+        ids[row, : len(s)] = torch.tensor(s)
+        lab[row, : len(s)] = torch.tensor(lb)
+        mask[row, : len(s)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": lab}
+
+
+def batches(records: Sequence[dict], batch_size: int, rng: random.Random) -> Iterator[list[dict]]:
+    """One epoch of shuffled mini-batches (the order is fixed by ``rng``)."""
+    order = list(range(len(records)))
+    rng.shuffle(order)
+    for start in range(0, len(order), batch_size):
+        yield [records[i] for i in order[start : start + batch_size]]
+
+
+def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """Move every tensor of a batch to ``device``."""
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+@dataclass
+class TrainHistory:
+    """What happened during fine-tuning: losses per epoch and the checks of the stop rule."""
+
+    epoch_loss: list[float] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+    epochs: int = 0
+
+
+def finetune_target(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    fmt: ChatFormat,
+    records: Sequence[dict],
+    cfg: TargetConfig,
+    evaluate: Callable[[PreTrainedModel], dict[str, float]],
+    seed: int = 0,
+) -> TrainHistory:
+    """Fine-tune on QA records until every score from ``evaluate`` reaches ``cfg.min_accuracy``.
+
+    ``evaluate`` runs every ``cfg.eval_every`` epochs (and after the last); training stops at
+    the first check where all its values reach the threshold, or after ``cfg.max_epochs``.
+    """
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history = TrainHistory()
+    bar = tqdm(range(1, cfg.max_epochs + 1), desc="fine-tuning target", unit="epoch")
+    for epoch in bar:
+        model.train()
+        losses = []
+        for chunk in batches(records, cfg.batch_size, rng):
+            loss = model(**to_device(qa_batch(tok, fmt, chunk), model.device)).loss
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+        history.epoch_loss.append(sum(losses) / len(losses))
+        history.epochs = epoch
+        bar.set_postfix(loss=f"{history.epoch_loss[-1]:.3f}")
+        if epoch % cfg.eval_every == 0 or epoch == cfg.max_epochs:
+            model.eval()
+            scores = evaluate(model)
+            history.checks.append({"epoch": epoch, **scores})
+            log.info("epoch %d: %s", epoch, scores)
+            if all(v >= cfg.min_accuracy for v in scores.values()):
+                break
+    model.eval()
+    return history
