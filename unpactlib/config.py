@@ -45,6 +45,7 @@ class TargetConfig:
     max_epochs: int = 24
     eval_every: int = 4  # epochs between checks of the stopping rule
     min_accuracy: float = 0.8  # stop once forget and retain accuracy both reach this
+    tau: float = 0.5  # ROUGE-L recall threshold of the stop rule's correctness
     weight_decay: float = 0.0
 
 

@@ -31,7 +31,8 @@ def contribution_heatmap(
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     widths = [len(t) for t in tokens]
     fig, axes = plt.subplots(
-        len(tokens), 1, figsize=(max(8, 0.62 * max(widths)), 1.45 * len(tokens) + 0.6), squeeze=False
+        len(tokens), 1, figsize=(max(8.0, 0.6 * max(widths)), 2.1 * len(tokens) + 0.4),
+        squeeze=False, layout="constrained",
     )
     for ax, toks, s, title in zip(axes[:, 0], tokens, scores, titles):
         im = ax.imshow(s, cmap="RdBu_r", norm=norm, aspect="auto")
@@ -40,8 +41,9 @@ def contribution_heatmap(
         for (r, c), v in np.ndenumerate(s):
             ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7,
                     color="white" if abs(v) > 0.6 * limit else "black")
-        ax.set_title(title, fontsize=10, loc="left")
-    fig.colorbar(im, ax=axes[:, 0].tolist(), label="contribution C(x_i, y)  (nats)", shrink=0.8)
+        ax.set_title(title, fontsize=10, loc="left", pad=4)
+        ax.tick_params(length=0)
+    fig.colorbar(im, ax=axes[:, 0].tolist(), label="contribution C(xᵢ, y)  (nats)", shrink=0.6)
     return fig
 
 

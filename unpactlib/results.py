@@ -52,6 +52,12 @@ def write_json(path: Path, obj: Any) -> Path:
     return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    """Atomically write one key-sorted JSON object per line."""
+    text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
+    return write_text_atomic(path, text)
+
+
 def read_json(path: Path) -> Any:
     """Read a JSON file written by :func:`write_json`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -23,10 +23,11 @@ from .attribution import Attribution, contribution, key_tokens
 from .benchmarks import Benchmark
 from .config import Profile
 from .generation import greedy_answers
-from .metrics import accuracy, is_correct, rouge_l_recall
+from .metrics import Rate, accuracy, is_correct, recovery_rate, rouge_l_recall
 from .models import default_dtype, load_model, resolve_device, save_atomic
 from .paths import default_cache_dir
-from .prompting import chat_format
+from .prompting import chat_format, encode_question
+from .recovery import focus_on_key, random_control
 from .results import read_json, write_json
 from .training import finetune_target
 from .unlearn import get_method, unlearn
@@ -78,9 +79,11 @@ def ensure_target(
     seed: int = 0,
     device: str = "auto",
     cache_dir: Path | str | None = None,
-    tau: float = 0.5,
 ) -> tuple[Path, dict]:
     """Fine-tune (once) the target model on ``bench``'s forget + retain QA pairs.
+
+    Training stops at the first check where forget and retain accuracy (correct at
+    ``profile.target.tau``) both reach ``profile.target.min_accuracy``.
 
     Returns:
         The model folder and its training record (epochs, losses, checks of the stop rule).
@@ -95,7 +98,7 @@ def ensure_target(
 
     def check(m: PreTrainedModel) -> dict[str, float]:
         return {
-            split: accuracy(answer_table(m, tok, bench[split], tau=tau,
+            split: accuracy(answer_table(m, tok, bench[split], tau=profile.target.tau,
                                          batch_size=profile.generation_batch_size)["correct"]).value
             for split in ("forget", "retain")
         }
@@ -167,3 +170,57 @@ def attribution_rows(
          "keys": key_tokens(a.scores, alpha, beta)}
         for r, a in zip(records, attrs)
     ]
+
+
+def recovery(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    forget: Sequence[dict],
+    keys: dict[str, list[int]],
+    correct_before: Sequence[bool],
+    correct_after: Sequence[bool],
+    *,
+    template: str = "key_line",
+    control_seed: int = 0,
+    tau: float = 0.5,
+    batch_size: int = 16,
+    original: PreTrainedModel | None = None,
+) -> tuple[pd.DataFrame, dict[str, Rate]]:
+    """FocusOnKey and its random control on the forget items, answered by ``model``.
+
+    Args:
+        model: the unlearned model (its weights are not changed).
+        keys: the original model's KeyTokens per item id.
+        correct_before, correct_after: correctness of each forget item under the target and
+            the unlearned model (same order as ``forget``).
+        template: key of :data:`unpactlib.recovery.TEMPLATES`.
+        control_seed: the control of item ``k`` uses seed ``control_seed + k``.
+        original: when given, the rewritten prompts are also answered by this model (the
+            target before unlearning), columns ``original_correct_<kind>``: a check that the
+            rewriting itself does not stop a model that knows the answer from giving it.
+
+    Returns:
+        One row per forget item (rewritten prompts, answers, correctness) and the recovery rate
+        of each prompt kind (``FocusOnKey``, ``control``).
+    """
+    prompts: dict[str, list[str]] = {"FocusOnKey": [], "control": []}
+    for k, r in enumerate(forget):
+        q = encode_question(tok, r["question"])
+        prompts["FocusOnKey"].append(focus_on_key(q, keys[r["id"]], template))
+        prompts["control"].append(random_control(q, keys[r["id"]], template, seed=control_seed + k))
+    table = pd.DataFrame({"id": [r["id"] for r in forget], "question": [r["question"] for r in forget],
+                          "answer": [r["answer"] for r in forget],
+                          "correct_before": list(correct_before), "correct_after": list(correct_after)})
+    rates = {}
+    for name, qs in prompts.items():
+        answers = answer_table(model, tok, [dict(r, question=p) for r, p in zip(forget, qs)],
+                               tau=tau, batch_size=batch_size)
+        table[f"prompt_{name}"] = qs
+        table[f"prediction_{name}"] = answers["prediction"]
+        table[f"correct_{name}"] = answers["correct"]
+        rates[name] = recovery_rate(correct_before, correct_after, answers["correct"].tolist())
+        if original is not None:
+            table[f"original_correct_{name}"] = answer_table(
+                original, tok, [dict(r, question=p) for r, p in zip(forget, qs)],
+                tau=tau, batch_size=batch_size)["correct"]
+    return table, rates

@@ -1,0 +1,27 @@
+"""The book builds from the committed executed notebooks with warnings as errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from unpactlib.paths import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_book_builds_without_warnings(tmp_path):
+    jb = Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run([str(jb), "build", str(REPO_ROOT), "-W", "-n", "--keep-going",
+                           "--path-output", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    html = tmp_path / "_build" / "html"
+    t1 = (html / "book" / "02_unlearn.html").read_text()
+    assert "forget efficacy" in t1 and "destructive rate" in t1
+    f2 = (html / "book" / "03_attribution.html").read_text()
+    assert "<img" in f2 and "F2" in f2
+    t2 = (html / "book" / "04_recovery.html").read_text()
+    assert "FocusOnKey recovery" in t2 and "control recovery" in t2
