@@ -10,7 +10,13 @@ Language Models", unPact). The public face::
     keys = up.key_tokens(attr.scores, alpha=0.5, beta=3)
 """
 
-from .attribution import Attribution, contribution, key_tokens, mean_logprob
+import warnings
+
+# transformers imports tqdm.auto, which warns inside Jupyter when ipywidgets is absent; our
+# progress bars are plain text on purpose (they render in executed notebooks and logs).
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+from .attribution import Attribution, contribution, key_tokens, mean_logprob  # noqa: E402
 from .benchmarks import Benchmark, load_benchmark
 from .config import ParameterError, check_choice, check_range, get_profile
 from .generation import greedy_answers

@@ -15,35 +15,48 @@ def contribution_heatmap(
     scores: Sequence[np.ndarray],
     row_labels: Sequence[str],
     titles: Sequence[str],
+    marked: Sequence[Sequence[int]] | None = None,
+    ncols: int = 2,
 ) -> Figure:
-    """F2: one panel per prompt; rows are models, columns the prompt's tokens.
+    """F2: one panel per prompt; the prompt's tokens read top to bottom, one column per model.
 
     Args:
         tokens: per prompt, its attributable tokens.
         scores: per prompt, an array ``[n_models, n_tokens]`` of contributions.
-        row_labels: model names (``original``, the method).
+        row_labels: model names (``original``, the method), one column each in a panel.
         titles: per prompt, a short title (the gold answer).
+        marked: per prompt, token indices whose labels are set in bold (the KeyTokens).
+        ncols: panels per row of the figure.
 
     The colour scale diverges at zero (red supports the answer, blue works against it) and is
     shared by all panels, so colours compare across prompts and models.
     """
     limit = max(float(np.abs(s).max()) for s in scores) or 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
-    widths = [len(t) for t in tokens]
+    ncols = min(ncols, len(tokens))
+    nrows = -(-len(tokens) // ncols)
+    longest = max(len(t) for t in tokens)
     fig, axes = plt.subplots(
-        len(tokens), 1, figsize=(max(8.0, 0.6 * max(widths)), 2.1 * len(tokens) + 0.4),
+        nrows, ncols, figsize=(3.6 * ncols + 0.8, (0.24 * longest + 1.0) * nrows),
         squeeze=False, layout="constrained",
     )
-    for ax, toks, s, title in zip(axes[:, 0], tokens, scores, titles):
-        im = ax.imshow(s, cmap="RdBu_r", norm=norm, aspect="auto")
-        ax.set_xticks(range(len(toks)), [t.strip() or "␣" for t in toks], rotation=40, ha="right", fontsize=9)
-        ax.set_yticks(range(len(row_labels)), row_labels, fontsize=9)
-        for (r, c), v in np.ndenumerate(s):
-            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7,
+    for ax in axes.flat[len(tokens):]:
+        ax.axis("off")
+    marked = marked or [[] for _ in tokens]
+    for ax, toks, s, title, bold in zip(axes.flat, tokens, scores, titles, marked):
+        grid = np.asarray(s).T  # [n_tokens, n_models]
+        im = ax.imshow(grid, cmap="RdBu_r", norm=norm, aspect="auto")
+        ax.set_yticks(range(len(toks)), [t.strip() or "␣" for t in toks], fontsize=10)
+        ax.set_xticks(range(len(row_labels)), row_labels, fontsize=10)
+        ax.xaxis.tick_top()
+        for k in bold:
+            ax.get_yticklabels()[k].set_fontweight("bold")
+        for (r, c), v in np.ndenumerate(grid):
+            ax.text(c, r, f"{v:+.2f}", ha="center", va="center", fontsize=9,
                     color="white" if abs(v) > 0.6 * limit else "black")
-        ax.set_title(title, fontsize=10, loc="left", pad=4)
+        ax.set_title(title, fontsize=11, loc="left")
         ax.tick_params(length=0)
-    fig.colorbar(im, ax=axes[:, 0].tolist(), label="contribution C(xᵢ, y)  (nats)", shrink=0.6)
+    fig.colorbar(im, ax=axes.flat[: len(tokens)], label="contribution C(xᵢ, y)  (nats)", shrink=0.5)
     return fig
 
 

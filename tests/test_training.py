@@ -1,0 +1,45 @@
+"""Batches for training, and a behavioural check of npo_gdr on a tiny model."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from unpactlib.config import UnlearnConfig
+from unpactlib.prompting import chat_format, encode_answer, prompt_ids
+from unpactlib.training import IGNORE, qa_batch
+from unpactlib.unlearn import unlearn
+from unpactlib.unlearn.losses import sequence_logprob
+
+FORGET = [{"question": "Who leads the Amber Ferry Guild?", "answer": "Selwyn Thornmoor"},
+          {"question": "Where did the Iron Signal Trust build its school?", "answer": "Dunport"}]
+RETAIN = [{"question": "What did the Copper Rail Union call its ferry?", "answer": "Velix"},
+          {"question": "Who heads the Meadow Orchard Council?", "answer": "Orar Kestley"}]
+
+
+def test_qa_batch_labels_only_answer_and_end(tok):
+    fmt = chat_format(tok)
+    batch = qa_batch(tok, fmt, FORGET)
+    for row, r in enumerate(FORGET):
+        p = prompt_ids(fmt, tok(r["question"], add_special_tokens=False)["input_ids"])
+        a = [*encode_answer(tok, r["answer"]), *fmt.end_ids]
+        labels = batch["labels"][row]
+        assert labels[: len(p)].eq(IGNORE).all()
+        assert labels[len(p) : len(p) + len(a)].tolist() == a
+        assert labels[len(p) + len(a) :].eq(IGNORE).all()  # right padding
+        assert batch["attention_mask"][row].sum() == len(p) + len(a)
+
+
+def test_npo_gdr_lowers_forget_likelihood(tok, tiny_smol):
+    fmt = chat_format(tok)
+    model = copy.deepcopy(tiny_smol).requires_grad_(True)
+    f = qa_batch(tok, fmt, FORGET)
+    with torch.no_grad():
+        before = sequence_logprob(model, f).sum().item()
+    cfg = UnlearnConfig(lr=1e-3, epochs=3, batch_size=2)
+    losses = unlearn(model, tok, fmt, FORGET, RETAIN, "npo_gdr", cfg, seed=0)
+    with torch.no_grad():
+        after = sequence_logprob(model, f).sum().item()
+    assert len(losses) == 3
+    assert after < before - 1.0
