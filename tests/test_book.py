@@ -15,8 +15,20 @@ pytestmark = pytest.mark.slow
 
 def test_book_builds_without_warnings(tmp_path):
     jb = Path(sys.executable).parent / "jupyter-book"
-    proc = subprocess.run([str(jb), "build", str(REPO_ROOT), "-W", "-n", "--keep-going",
-                           "--path-output", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(jb),
+            "build",
+            str(REPO_ROOT),
+            "-W",
+            "-n",
+            "--keep-going",
+            "--path-output",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     html = tmp_path / "_build" / "html"
     t1 = (html / "book" / "02_unlearn.html").read_text()

@@ -30,18 +30,26 @@ def test_npo_loss_is_2log2_over_b_at_reference():
 
 def test_sequence_logprob_sums_labelled_tokens(tiny_model):
     ids = torch.tensor([[5, 9, 13, 2]])
-    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids),
-             "labels": torch.tensor([[-100, -100, 13, 2]])}
+    batch = {
+        "input_ids": ids,
+        "attention_mask": torch.ones_like(ids),
+        "labels": torch.tensor([[-100, -100, 13, 2]]),
+    }
     with torch.no_grad():
         logp = torch.log_softmax(tiny_model(input_ids=ids).logits[0], -1)
         expected = logp[1, 13] + logp[2, 2]
-        assert sequence_logprob(tiny_model, batch).item() == pytest.approx(expected.item(), abs=1e-5)
+        assert sequence_logprob(tiny_model, batch).item() == pytest.approx(
+            expected.item(), abs=1e-5
+        )
 
 
 def test_npo_gdr_loss_combines_terms(tiny_model):
     ids = torch.tensor([[5, 9, 13, 2], [7, 7, 8, 3]])
-    f = {"input_ids": ids, "attention_mask": torch.ones_like(ids),
-         "labels": torch.tensor([[-100, 9, 13, 2], [-100, -100, 8, 3]])}
+    f = {
+        "input_ids": ids,
+        "attention_mask": torch.ones_like(ids),
+        "labels": torch.tensor([[-100, 9, 13, 2], [-100, -100, 8, 3]]),
+    }
     cfg = UnlearnConfig(npo_beta=0.1, retain_weight=2.0)
     with torch.no_grad():
         got = get_method("npo_gdr").loss(tiny_model, tiny_model, f, f, cfg)

@@ -20,13 +20,22 @@ pytestmark = pytest.mark.slow
 def smoke_run(tmp_path_factory) -> dict[str, Path]:
     """Run every notebook in order with the smoke profile into a temporary folder."""
     tmp = tmp_path_factory.mktemp("smoke")
-    params = {"profile": "smoke", "results_dir": str(tmp / "results"), "cache_dir": str(tmp / "cache"),
-              "device": "cpu"}
+    params = {
+        "profile": "smoke",
+        "results_dir": str(tmp / "results"),
+        "cache_dir": str(tmp / "cache"),
+        "device": "cpu",
+    }
     outputs = {}
     for name in NOTEBOOKS:
         out = tmp / f"{name}.ipynb"
-        pm.execute_notebook(str(REPO_ROOT / "notebooks" / f"{name}.ipynb"), str(out),
-                            parameters=params, cwd=str(tmp), progress_bar=False)
+        pm.execute_notebook(
+            str(REPO_ROOT / "notebooks" / f"{name}.ipynb"),
+            str(out),
+            parameters=params,
+            cwd=str(tmp),
+            progress_bar=False,
+        )
         outputs[name] = out
     outputs["results"] = tmp / "results" / "smoke"
     return outputs
@@ -35,31 +44,47 @@ def smoke_run(tmp_path_factory) -> dict[str, Path]:
 def test_notebooks_write_their_results(smoke_run):
     target = smoke_run["results"] / "news__target__s0"
     run = smoke_run["results"] / "news__npo_gdr__s0"
-    for path in [target / "metrics.json", target / "items.csv", run / "metrics.json",
-                 run / "items.csv", run / "contributions.jsonl", run / "recovery__key_line.json"]:
+    for path in [
+        target / "metrics.json",
+        target / "items.csv",
+        run / "metrics.json",
+        run / "items.csv",
+        run / "contributions.jsonl",
+        run / "recovery__key_line.json",
+    ]:
         assert path.exists(), path
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0.0 <= metrics["forget before"] <= 1.0
     lines = (run / "contributions.jsonl").read_text().splitlines()
     assert len(lines) == 2 * 12  # (6 forget + 6 retain prompts) x (original, unlearned)
     row = json.loads(lines[0])
-    assert len(row["tokens"]) == len(row["scores"]) and set(row["keys"]) <= set(range(len(row["tokens"])))
+    assert len(row["tokens"]) == len(row["scores"]) and set(row["keys"]) <= set(
+        range(len(row["tokens"]))
+    )
 
 
 def test_nbval_rerun_matches(smoke_run):
     """nbval re-executes each executed notebook and compares the cells marked
     NBVAL_CHECK_OUTPUT: the same parameters give the same printed numbers."""
     files = [str(smoke_run[name]) for name in NOTEBOOKS]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-                           *files], cwd=smoke_run["results"].parent.parent, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", *files],
+        cwd=smoke_run["results"].parent.parent,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
 def test_bad_parameter_stops_with_allowed_values(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match=r"method='gd'.*npo_gdr"):
-        pm.execute_notebook(str(REPO_ROOT / "notebooks" / "02_unlearn.ipynb"), str(tmp_path / "out.ipynb"),
-                            parameters={"profile": "smoke", "method": "gd", "results_dir": str(tmp_path)},
-                            cwd=str(tmp_path), progress_bar=False)
+        pm.execute_notebook(
+            str(REPO_ROOT / "notebooks" / "02_unlearn.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"profile": "smoke", "method": "gd", "results_dir": str(tmp_path)},
+            cwd=str(tmp_path),
+            progress_bar=False,
+        )
 
 
 def test_source_notebooks_have_no_outputs_and_one_parameters_cell():

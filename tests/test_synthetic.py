@@ -34,4 +34,7 @@ def test_news_answers_come_from_their_article():
 def test_news_split_sizes():
     bench = load_benchmark("news")
     assert {s: len(bench[s]) for s in ("forget", "retain", "holdout")} == {
-        "forget": 24, "retain": 24, "holdout": 12}
+        "forget": 24,
+        "retain": 24,
+        "holdout": 12,
+    }

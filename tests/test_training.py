@@ -12,10 +12,14 @@ from unpactlib.training import IGNORE, qa_batch
 from unpactlib.unlearn import unlearn
 from unpactlib.unlearn.losses import sequence_logprob
 
-FORGET = [{"question": "Who leads the Amber Ferry Guild?", "answer": "Selwyn Thornmoor"},
-          {"question": "Where did the Iron Signal Trust build its school?", "answer": "Dunport"}]
-RETAIN = [{"question": "What did the Copper Rail Union call its ferry?", "answer": "Velix"},
-          {"question": "Who heads the Meadow Orchard Council?", "answer": "Orar Kestley"}]
+FORGET = [
+    {"question": "Who leads the Amber Ferry Guild?", "answer": "Selwyn Thornmoor"},
+    {"question": "Where did the Iron Signal Trust build its school?", "answer": "Dunport"},
+]
+RETAIN = [
+    {"question": "What did the Copper Rail Union call its ferry?", "answer": "Velix"},
+    {"question": "Who heads the Meadow Orchard Council?", "answer": "Orar Kestley"},
+]
 
 
 def test_qa_batch_labels_only_answer_and_end(tok):

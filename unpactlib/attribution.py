@@ -117,7 +117,9 @@ def contribution(
     )
 
 
-def key_tokens(scores: Sequence[float] | np.ndarray, alpha: float = 0.5, beta: int = 3) -> list[int]:
+def key_tokens(
+    scores: Sequence[float] | np.ndarray, alpha: float = 0.5, beta: int = 3
+) -> list[int]:
     """KeyTokens ``K(x, y)`` from contributions (STUDY.md).
 
     Let ``P = {i : C_i > 0}``. If ``|P| < beta``, ``K = P``; otherwise

@@ -31,11 +31,13 @@ class Benchmark:
         check_choice("split", split, self.splits)
         return self.splits[split]
 
-    def subset(self, n: int | None) -> "Benchmark":
+    def subset(self, n: int | None) -> Benchmark:
         """The first ``n`` records of every split (all when ``n`` is None)."""
         if n is None:
             return self
-        return Benchmark(self.name, self.source, {k: v[:n] for k, v in self.splits.items()}, self.articles)
+        return Benchmark(
+            self.name, self.source, {k: v[:n] for k, v in self.splits.items()}, self.articles
+        )
 
 
 def _read_jsonl(path: Path) -> list[dict]:

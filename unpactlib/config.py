@@ -33,7 +33,9 @@ def check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
 def check_range(name: str, value: float, low: float, high: float) -> None:
     """Raise :class:`ParameterError` unless ``low <= value <= high``."""
     if not (low <= value <= high):
-        raise ParameterError(f"{name}={value!r} is out of range; allowed: {low} <= {name} <= {high}")
+        raise ParameterError(
+            f"{name}={value!r} is out of range; allowed: {low} <= {name} <= {high}"
+        )
 
 
 @dataclass(frozen=True)

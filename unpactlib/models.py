@@ -41,7 +41,9 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("device='cuda' was asked for but no CUDA device is visible; use 'cpu' or 'auto'")
+        raise ParameterError(
+            "device='cuda' was asked for but no CUDA device is visible; use 'cpu' or 'auto'"
+        )
     return torch.device(device)
 
 
@@ -120,7 +122,9 @@ def convert_embedded(cache_dir: Path | None = None) -> Path:
     return save_atomic(model, tok, dest)
 
 
-def tiny_llama(vocab_size: int, seed: int = 0, hidden: int = 64, layers: int = 2) -> LlamaForCausalLM:
+def tiny_llama(
+    vocab_size: int, seed: int = 0, hidden: int = 64, layers: int = 2
+) -> LlamaForCausalLM:
     """A tiny randomly initialised Llama-shaped model (for the ``smoke`` profile and tests)."""
     config = LlamaConfig(
         vocab_size=vocab_size,

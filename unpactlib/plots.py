@@ -37,10 +37,13 @@ def contribution_heatmap(
     nrows = -(-len(tokens) // ncols)
     longest = max(len(t) for t in tokens)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.6 * ncols + 0.8, (0.24 * longest + 1.0) * nrows),
-        squeeze=False, layout="constrained",
+        nrows,
+        ncols,
+        figsize=(3.6 * ncols + 0.8, (0.24 * longest + 1.0) * nrows),
+        squeeze=False,
+        layout="constrained",
     )
-    for ax in axes.flat[len(tokens):]:
+    for ax in axes.flat[len(tokens) :]:
         ax.axis("off")
     marked = marked or [[] for _ in tokens]
     for ax, toks, s, title, bold in zip(axes.flat, tokens, scores, titles, marked):
@@ -52,15 +55,24 @@ def contribution_heatmap(
         for k in bold:
             ax.get_yticklabels()[k].set_fontweight("bold")
         for (r, c), v in np.ndenumerate(grid):
-            ax.text(c, r, f"{v:+.2f}", ha="center", va="center", fontsize=9,
-                    color="white" if abs(v) > 0.6 * limit else "black")
+            ax.text(
+                c,
+                r,
+                f"{v:+.2f}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if abs(v) > 0.6 * limit else "black",
+            )
         ax.set_title(title, fontsize=11, loc="left")
         ax.tick_params(length=0)
     fig.colorbar(im, ax=axes.flat[: len(tokens)], label="contribution C(xᵢ, y)  (nats)", shrink=0.5)
     return fig
 
 
-def rate_bars(labels: Sequence[str], values: Sequence[float], counts: Sequence[str], title: str) -> Figure:
+def rate_bars(
+    labels: Sequence[str], values: Sequence[float], counts: Sequence[str], title: str
+) -> Figure:
     """A horizontal bar per rate, labelled with the counts behind it."""
     fig, ax = plt.subplots(figsize=(6, 0.5 * len(labels) + 1))
     y = np.arange(len(labels))

@@ -35,10 +35,13 @@ def chat_format(tok: PreTrainedTokenizerBase, system: str = "") -> ChatFormat:
     messages = [{"role": "system", "content": system}, {"role": "user", "content": _MARK}]
     text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     before, after = text.split(_MARK)
-    enc = lambda s: tuple(tok(s, add_special_tokens=False)["input_ids"])  # noqa: E731
-    newline = tok.convert_tokens_to_ids("Ċ")
-    stops = tuple(i for i in (tok.eos_token_id, newline) if isinstance(i, int) and i >= 0)
-    return ChatFormat(enc(before), enc(after), (tok.eos_token_id,), stops)
+
+    def ids(piece: str) -> tuple[int, ...]:
+        return tuple(tok(piece, add_special_tokens=False)["input_ids"])
+
+    newline = ids("\n")
+    stops = (tok.eos_token_id, *newline[:1])  # the newline token ends a one-line answer
+    return ChatFormat(ids(before), ids(after), (tok.eos_token_id,), stops)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class EncodedQuestion:
 def encode_question(tok: PreTrainedTokenizerBase, question: str) -> EncodedQuestion:
     """Tokenise a question alone, keeping character offsets of each token."""
     enc = tok(question, add_special_tokens=False, return_offsets_mapping=True)
-    return EncodedQuestion(question, tuple(enc["input_ids"]), tuple(map(tuple, enc["offset_mapping"])))
+    return EncodedQuestion(
+        question, tuple(enc["input_ids"]), tuple(map(tuple, enc["offset_mapping"]))
+    )
 
 
 def encode_answer(tok: PreTrainedTokenizerBase, answer: str) -> tuple[int, ...]:

@@ -38,14 +38,17 @@ def focus_on_key(q: EncodedQuestion, keys: list[int], template: str = "key_line"
     return emphasise(q.text, token_words(q, keys), template)
 
 
-def random_control(q: EncodedQuestion, keys: list[int], template: str = "key_line", seed: int = 0) -> str:
+def random_control(
+    q: EncodedQuestion, keys: list[int], template: str = "key_line", seed: int = 0
+) -> str:
     """The control prompt: ``len(keys)`` random tokens emphasised, none of them a KeyToken
     nor inside a word that holds one (so the control never names a key word)."""
     key_words = set(token_words(q, keys))
-    candidates = [
-        i for i in range(len(q.ids)) if i not in keys and not set(token_words(q, [i])) & key_words
-        and token_words(q, [i])
-    ]
+    candidates = []
+    for i in range(len(q.ids)):
+        words = set(token_words(q, [i]))
+        if i not in keys and words and not words & key_words:
+            candidates.append(i)
     rng = random.Random(seed)
     chosen = sorted(rng.sample(candidates, min(len(keys), len(candidates))))
     return emphasise(q.text, token_words(q, chosen), template)

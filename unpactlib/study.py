@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
-from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from .attribution import Attribution, contribution, key_tokens
 from .benchmarks import Benchmark
@@ -28,7 +33,7 @@ from .models import default_dtype, load_model, resolve_device, save_atomic
 from .paths import default_cache_dir
 from .prompting import chat_format, encode_question
 from .recovery import focus_on_key, random_control
-from .results import read_json, write_json
+from .results import read_json
 from .training import finetune_target
 from .unlearn import get_method, unlearn
 
@@ -60,9 +65,17 @@ def answer_table(
     rows = []
     for r, p in zip(records, preds):
         recall = rouge_l_recall(p, r["answer"])
-        rows.append({"id": r["id"], "split": r["split"], "question": r["question"],
-                     "answer": r["answer"], "prediction": p, "rouge_recall": recall,
-                     "correct": is_correct(p, r["answer"], tau)})
+        rows.append(
+            {
+                "id": r["id"],
+                "split": r["split"],
+                "question": r["question"],
+                "answer": r["answer"],
+                "prediction": p,
+                "rouge_recall": recall,
+                "correct": is_correct(p, r["answer"], tau),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -98,14 +111,28 @@ def ensure_target(
 
     def check(m: PreTrainedModel) -> dict[str, float]:
         return {
-            split: accuracy(answer_table(m, tok, bench[split], tau=profile.target.tau,
-                                         batch_size=profile.generation_batch_size)["correct"]).value
+            split: accuracy(
+                answer_table(
+                    m,
+                    tok,
+                    bench[split],
+                    tau=profile.target.tau,
+                    batch_size=profile.generation_batch_size,
+                )["correct"]
+            ).value
             for split in ("forget", "retain")
         }
 
-    history = finetune_target(model, tok, fmt, bench["forget"] + bench["retain"], profile.target, check, seed)
-    record = {"epochs": history.epochs, "epoch_loss": history.epoch_loss, "checks": history.checks,
-              "config": asdict(profile.target), "seed": seed}
+    history = finetune_target(
+        model, tok, fmt, bench["forget"] + bench["retain"], profile.target, check, seed
+    )
+    record = {
+        "epochs": history.epochs,
+        "epoch_loss": history.epoch_loss,
+        "checks": history.checks,
+        "config": asdict(profile.target),
+        "seed": seed,
+    }
     save_atomic(model, tok, folder, extra={"unpact.json": record})
     return folder, record
 
@@ -128,18 +155,31 @@ def ensure_unlearned(
     if _complete(folder):
         return folder, read_json(folder / "unpact.json")
     model, tok = load_target(target, device)
-    losses = unlearn(model, tok, chat_format(tok), bench["forget"], bench["retain"], method,
-                     profile.unlearn, seed)
-    record = {"method": method, "losses": losses, "config": asdict(profile.unlearn), "seed": seed,
-              "target": target.name}
+    losses = unlearn(
+        model,
+        tok,
+        chat_format(tok),
+        bench["forget"],
+        bench["retain"],
+        method,
+        profile.unlearn,
+        seed,
+    )
+    record = {
+        "method": method,
+        "losses": losses,
+        "config": asdict(profile.unlearn),
+        "seed": seed,
+        "target": target.name,
+    }
     save_atomic(model, tok, folder, extra={"unpact.json": record})
     return folder, record
 
 
-def load_target(folder: Path, device: str = "auto") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_target(
+    folder: Path, device: str = "auto"
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a model saved by :func:`ensure_target` or :func:`ensure_unlearned`."""
-    from transformers import AutoTokenizer
-
     tok = AutoTokenizer.from_pretrained(folder)
     return _load_saved(folder, device), tok
 
@@ -165,9 +205,15 @@ def attribution_rows(
 ) -> list[dict]:
     """Flat, JSON-ready rows: one per (record, model), with tokens, scores and KeyTokens."""
     return [
-        {"id": r["id"], "split": r["split"], "model": model_name, "tokens": a.tokens,
-         "scores": [round(float(s), 6) for s in a.scores], "lp_full": round(a.lp_full, 6),
-         "keys": key_tokens(a.scores, alpha, beta)}
+        {
+            "id": r["id"],
+            "split": r["split"],
+            "model": model_name,
+            "tokens": a.tokens,
+            "scores": [round(float(s), 6) for s in a.scores],
+            "lp_full": round(a.lp_full, 6),
+            "keys": key_tokens(a.scores, alpha, beta),
+        }
         for r, a in zip(records, attrs)
     ]
 
@@ -208,19 +254,34 @@ def recovery(
         q = encode_question(tok, r["question"])
         prompts["FocusOnKey"].append(focus_on_key(q, keys[r["id"]], template))
         prompts["control"].append(random_control(q, keys[r["id"]], template, seed=control_seed + k))
-    table = pd.DataFrame({"id": [r["id"] for r in forget], "question": [r["question"] for r in forget],
-                          "answer": [r["answer"] for r in forget],
-                          "correct_before": list(correct_before), "correct_after": list(correct_after)})
+    table = pd.DataFrame(
+        {
+            "id": [r["id"] for r in forget],
+            "question": [r["question"] for r in forget],
+            "answer": [r["answer"] for r in forget],
+            "correct_before": list(correct_before),
+            "correct_after": list(correct_after),
+        }
+    )
     rates = {}
     for name, qs in prompts.items():
-        answers = answer_table(model, tok, [dict(r, question=p) for r, p in zip(forget, qs)],
-                               tau=tau, batch_size=batch_size)
+        answers = answer_table(
+            model,
+            tok,
+            [dict(r, question=p) for r, p in zip(forget, qs)],
+            tau=tau,
+            batch_size=batch_size,
+        )
         table[f"prompt_{name}"] = qs
         table[f"prediction_{name}"] = answers["prediction"]
         table[f"correct_{name}"] = answers["correct"]
         rates[name] = recovery_rate(correct_before, correct_after, answers["correct"].tolist())
         if original is not None:
             table[f"original_correct_{name}"] = answer_table(
-                original, tok, [dict(r, question=p) for r, p in zip(forget, qs)],
-                tau=tau, batch_size=batch_size)["correct"]
+                original,
+                tok,
+                [dict(r, question=p) for r, p in zip(forget, qs)],
+                tau=tau,
+                batch_size=batch_size,
+            )["correct"]
     return table, rates

@@ -27,7 +27,10 @@ def original_keys(rows: Sequence[dict], original: str = "original") -> dict[str,
 
 
 def keytoken_summary(
-    rows: Sequence[dict], ids_by_split: dict[str, list[str]], method: str, original: str = "original"
+    rows: Sequence[dict],
+    ids_by_split: dict[str, list[str]],
+    method: str,
+    original: str = "original",
 ) -> pd.DataFrame:
     """Per split: mean contribution of the original KeyTokens and of all tokens under both
     models, and the share of prompts whose KeyToken set is unchanged.
@@ -37,18 +40,24 @@ def keytoken_summary(
     by = {(r["id"], r["model"]): r for r in rows}
     out = []
     for split, ids in ids_by_split.items():
+
         def key_mean(i: str, model: str) -> float:
             keys = by[(i, original)]["keys"]
             return float(np.mean([by[(i, model)]["scores"][k] for k in keys])) if keys else 0.0
 
-        out.append({
-            "split": split,
-            "prompts": len(ids),
-            "KeyTokens, original": np.mean([key_mean(i, original) for i in ids]),
-            f"KeyTokens, {method}": np.mean([key_mean(i, method) for i in ids]),
-            "all tokens, original": np.mean([np.mean(by[(i, original)]["scores"]) for i in ids]),
-            f"all tokens, {method}": np.mean([np.mean(by[(i, method)]["scores"]) for i in ids]),
-            "same KeyToken set": np.mean(
-                [set(by[(i, original)]["keys"]) == set(by[(i, method)]["keys"]) for i in ids]),
-        })
+        out.append(
+            {
+                "split": split,
+                "prompts": len(ids),
+                "KeyTokens, original": np.mean([key_mean(i, original) for i in ids]),
+                f"KeyTokens, {method}": np.mean([key_mean(i, method) for i in ids]),
+                "all tokens, original": np.mean(
+                    [np.mean(by[(i, original)]["scores"]) for i in ids]
+                ),
+                f"all tokens, {method}": np.mean([np.mean(by[(i, method)]["scores"]) for i in ids]),
+                "same KeyToken set": np.mean(
+                    [set(by[(i, original)]["keys"]) == set(by[(i, method)]["keys"]) for i in ids]
+                ),
+            }
+        )
     return pd.DataFrame(out).set_index("split")

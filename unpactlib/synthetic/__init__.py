@@ -35,5 +35,3 @@ def write(name: str, root: Path = DATA_DIR, seed: int = 0) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         out.append(path)
     return out
-
-

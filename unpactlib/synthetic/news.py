@@ -39,7 +39,9 @@ _EVENTS = [
     ("railway", "reopened a railway", "kilometres of track", "locomotive"),
     ("market", "started a market", "traders", "market hall"),
 ]
-_MONTHS = "January February March April May June July August September October November December".split()
+_MONTHS = (
+    "January February March April May June July August September October November December".split()
+)
 
 _ARTICLE_PATTERNS = [
     "{town}, {month} {year}. The {org} {verb} on the edge of {town} this week. "
@@ -109,7 +111,9 @@ def _product(r: random.Random) -> str:
     return f"{r.choice(_PROD_A)}{r.choice(_PROD_B)}"
 
 
-def _article(rng: random.Random, names: _Unique, article_id: str, split: str) -> tuple[dict, list[dict]]:
+def _article(
+    rng: random.Random, names: _Unique, article_id: str, split: str
+) -> tuple[dict, list[dict]]:
     event, verb, unit, kind = rng.choice(_EVENTS)
     facts = {
         "person": names.draw(_person),
@@ -123,12 +127,17 @@ def _article(rng: random.Random, names: _Unique, article_id: str, split: str) ->
         year=rng.randrange(2031, 2049),
         month=rng.choice(_MONTHS),
         verb=verb,
-                unit=unit,
+        unit=unit,
         kind=kind,
         event=event,
     )
     text = rng.choice(_ARTICLE_PATTERNS).format(**fill)
-    article = {"id": article_id, "split": split, "title": f"The {facts['org']} in {facts['town']}", "text": text}
+    article = {
+        "id": article_id,
+        "split": split,
+        "title": f"The {facts['org']} in {facts['town']}",
+        "text": text,
+    }
     asked = rng.sample(sorted(_QUESTIONS), QA_PER_ARTICLE)
     qa = [
         {
