@@ -31,6 +31,10 @@ def test_book_builds_without_warnings(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     html = tmp_path / "_build" / "html"
+    data = (html / "book" / "00_benchmarks.html").read_text()
+    assert "The synthetic benchmarks" in data and "Base model and target model" in data
+    for b in ("news", "books", "wmdp"):
+        assert "knowmem" in (html / "book" / "targets" / f"{b}.html").read_text() or b == "wmdp"
     t1 = (html / "book" / "02_unlearn.html").read_text()
     assert "forget efficacy" in t1 and "destructive rate" in t1
     f2 = (html / "book" / "03_attribution.html").read_text()

@@ -12,7 +12,15 @@ import pytest
 
 from unpactlib.paths import REPO_ROOT
 
-NOTEBOOKS = ["01_target", "02_unlearn", "03_attribution", "04_recovery"]
+NOTEBOOKS = ["00_benchmarks", "01_target", "02_unlearn", "03_attribution", "04_recovery"]
+BENCHMARKS = ["news", "books", "wmdp"]
+# (output name, source notebook, extra parameters), in the order make reproduce runs them
+RUNS = [(f"target_{b}", "01_target", {"benchmark": b}) for b in BENCHMARKS] + [
+    ("00_benchmarks", "00_benchmarks", {}),
+    ("02_unlearn", "02_unlearn", {}),
+    ("03_attribution", "03_attribution", {}),
+    ("04_recovery", "04_recovery", {}),
+]
 pytestmark = pytest.mark.slow
 
 
@@ -27,12 +35,12 @@ def smoke_run(tmp_path_factory) -> dict[str, Path]:
         "device": "cpu",
     }
     outputs = {}
-    for name in NOTEBOOKS:
+    for name, source, extra in RUNS:
         out = tmp / f"{name}.ipynb"
         pm.execute_notebook(
-            str(REPO_ROOT / "notebooks" / f"{name}.ipynb"),
+            str(REPO_ROOT / "notebooks" / f"{source}.ipynb"),
             str(out),
-            parameters=params,
+            parameters={**params, **extra},
             cwd=str(tmp),
             progress_bar=False,
         )
@@ -66,7 +74,7 @@ def test_notebooks_write_their_results(smoke_run):
 def test_nbval_rerun_matches(smoke_run):
     """nbval re-executes each executed notebook and compares the cells marked
     NBVAL_CHECK_OUTPUT: the same parameters give the same printed numbers."""
-    files = [str(smoke_run[name]) for name in NOTEBOOKS]
+    files = [str(smoke_run[name]) for name, _, _ in RUNS]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", *files],
         cwd=smoke_run["results"].parent.parent,

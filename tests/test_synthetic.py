@@ -25,7 +25,7 @@ def test_news_answers_are_unique_and_not_in_questions():
 
 def test_news_answers_come_from_their_article():
     bench = load_benchmark("news")
-    text = {a["id"]: a["text"] for a in bench.articles}
+    text = {a["id"]: a["text"] for a in bench.corpus}
     for split in ("forget", "retain", "holdout"):
         for r in bench[split]:
             assert r["answer"] in text[r["article_id"]]
@@ -38,3 +38,12 @@ def test_news_split_sizes():
         "retain": 24,
         "holdout": 12,
     }
+
+
+def test_news_verbmem_is_cut_verbatim_from_forget_articles():
+    bench = load_benchmark("news")
+    text = {a["id"]: a["text"] for a in bench.corpus if a["split"] == "forget"}
+    assert len(bench.verbmem) == 16
+    for v in bench.verbmem:
+        assert f"{v['prompt']} {v['continuation']}" in text[v["article_id"]]
+        assert len(v["continuation"].split()) == 16

@@ -17,7 +17,14 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .prompting import ChatFormat, chat_format, encode_answer, encode_question, prompt_ids
+from .prompting import (
+    ChatFormat,
+    chat_format,
+    encode_answer,
+    encode_question,
+    left_pad,
+    prompt_ids,
+)
 
 
 @torch.no_grad()
@@ -44,13 +51,7 @@ def mean_logprob(
     out: list[torch.Tensor] = []
     for start in range(0, len(contexts), batch_size):
         chunk = [list(c) + list(answer) for c in contexts[start : start + batch_size]]
-        width = max(map(len, chunk))
-        ids = torch.zeros(len(chunk), width, dtype=torch.long)
-        mask = torch.zeros(len(chunk), width, dtype=torch.long)
-        for row, seq in enumerate(chunk):
-            ids[row, width - len(seq) :] = torch.tensor(seq)
-            mask[row, width - len(seq) :] = 1
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        ids, mask, pos = left_pad(chunk, pad_id=0)
         logits = model(
             input_ids=ids.to(device),
             attention_mask=mask.to(device),

@@ -1,46 +1,84 @@
-"""Benchmarks as splits of QA records.
+"""Benchmarks: evaluation splits of QA or multiple-choice records, a corpus, VerbMem prompts.
 
-``load_benchmark("news", source="synthetic")`` reads the committed files in ``data/news/``.
-Every record has at least ``id``, ``question`` and ``answer``.
+``load_benchmark(name, source="synthetic")`` reads the committed files in ``data/<name>/``;
+``source="hub"`` maps the paper's hub datasets onto the same records
+(:mod:`unpactlib.hub`). Record kinds (every record has ``id`` and ``split``):
+
+* QA: ``question``, ``answer``;
+* multiple choice: ``question``, ``choices``, ``answer_index``, ``answer``;
+* continuation (VerbMem): ``prompt``, ``continuation``;
+* corpus: ``text`` (and ``title``).
+
+Every synthetic benchmark also carries the ``utility`` split: general-knowledge multiple-choice
+items that the untouched base model answers correctly (``data/general/utility.jsonl``), so
+any loss there is damage done by unlearning.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import check_choice
+from .multiple_choice import as_prompt_answer
 from .paths import DATA_DIR
 
-BENCHMARKS = ("news",)
-SOURCES = ("synthetic",)
-SPLITS = ("forget", "retain", "holdout")
+BENCHMARKS = ("news", "books", "wmdp")
+SOURCES = ("synthetic", "hub")
+CORPUS_FILE = {"news": "articles", "books": "chapters", "wmdp": "corpus"}
+EVAL_SPLITS = ("forget", "retain", "holdout", "utility")
+UTILITY_FILE = DATA_DIR / "general" / "utility.jsonl"
 
 
 @dataclass
 class Benchmark:
-    """A benchmark's evaluation splits (``forget``, ``retain``, ``holdout``) and its corpus."""
+    """A benchmark's evaluation splits, its raw corpus and its VerbMem prompts."""
 
     name: str
     source: str
-    splits: dict[str, list[dict]]
-    articles: list[dict]
+    splits: dict[str, list[dict]]  # forget, retain (+ holdout, utility where present)
+    corpus: list[dict] = field(default_factory=list)
+    verbmem: list[dict] = field(default_factory=list)
 
     def __getitem__(self, split: str) -> list[dict]:
         check_choice("split", split, self.splits)
         return self.splits[split]
 
+    def prompts(self, split: str) -> list[dict]:
+        """The split's records as prompt/answer pairs (``question``, ``answer``): QA records
+        as they are, multiple-choice records as their lettered prompt and gold letter."""
+        return [as_prompt_answer(r) if "choices" in r else r for r in self[split]]
+
+    def train_records(self) -> list[dict]:
+        """What the target model is fine-tuned on: forget + retain prompt/answer pairs (a hub
+        benchmark may lack a retain split)."""
+        return [p for s in ("forget", "retain") if s in self.splits for p in self.prompts(s)]
+
+    def corpus_texts(self, splits: tuple[str, ...] = ("forget", "retain")) -> list[str]:
+        """Texts of the corpus documents of the given splits."""
+        return [d["text"] for d in self.corpus if d["split"] in splits]
+
     def subset(self, n: int | None) -> Benchmark:
-        """The first ``n`` records of every split (all when ``n`` is None)."""
+        """The first ``n`` records of every split, corpus split and VerbMem (all when None)."""
         if n is None:
             return self
+        corpus = [
+            d
+            for s in ("forget", "retain", "holdout")
+            for d in [d for d in self.corpus if d["split"] == s][:n]
+        ]
         return Benchmark(
-            self.name, self.source, {k: v[:n] for k, v in self.splits.items()}, self.articles
+            self.name,
+            self.source,
+            {k: v[:n] for k, v in self.splits.items()},
+            corpus,
+            self.verbmem[:n],
         )
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
+    """Records of a JSON-lines file."""
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
@@ -50,11 +88,57 @@ def load_benchmark(name: str, source: str = "synthetic", root: Path | None = Non
 
     Args:
         name: one of :data:`BENCHMARKS`.
-        source: ``"synthetic"`` (the offline analog committed in ``data/``).
-        root: folder holding ``<name>/*.jsonl``; default the repository's ``data/``.
+        source: ``"synthetic"`` (the offline analog committed in ``data/``) or ``"hub"`` (the
+            paper's datasets; needs the network unless ``root`` holds local copies).
+        root: for ``synthetic``, the folder holding ``<name>/*.jsonl`` (default ``data/``);
+            for ``hub``, a local mirror of the hub repositories.
     """
     check_choice("benchmark", name, BENCHMARKS)
     check_choice("source", source, SOURCES)
+    if source == "hub":
+        from .hub import load_hub
+
+        parts = load_hub(name, root)
+        splits = {s: parts[s] for s in EVAL_SPLITS if parts.get(s)}
+        corpus = parts.get("forget_corpus", []) + parts.get("retain_corpus", [])
+        return Benchmark(name, source, splits, corpus, parts.get("verbmem", []))
     folder = Path(root or DATA_DIR) / name
-    splits = {s: _read_jsonl(folder / f"{s}.jsonl") for s in SPLITS}
-    return Benchmark(name, source, splits, _read_jsonl(folder / "articles.jsonl"))
+    splits = {
+        s: read_jsonl(folder / f"{s}.jsonl")
+        for s in EVAL_SPLITS
+        if (folder / f"{s}.jsonl").exists()
+    }
+    if "utility" not in splits and UTILITY_FILE.exists():
+        splits["utility"] = read_jsonl(UTILITY_FILE)
+    verbmem = read_jsonl(folder / "verbmem.jsonl") if (folder / "verbmem.jsonl").exists() else []
+    return Benchmark(
+        name, source, splits, read_jsonl(folder / f"{CORPUS_FILE[name]}.jsonl"), verbmem
+    )
+
+
+def benchmark_stats(bench: Benchmark) -> dict[str, object]:
+    """Sizes of a benchmark for the book: items per split, VerbMem, corpus, question length."""
+    questions = [r["question"] for s in ("forget", "retain") for r in bench.splits.get(s, [])]
+    kind = "multiple choice" if any("choices" in r for r in bench.splits["forget"]) else "QA"
+    return {
+        "benchmark": bench.name,
+        "kind": kind,
+        **{s: len(bench.splits.get(s, [])) for s in EVAL_SPLITS},
+        "verbmem": len(bench.verbmem),
+        "corpus docs": len(bench.corpus),
+        "corpus words": sum(len(d["text"].split()) for d in bench.corpus),
+        "question words": round(sum(len(q.split()) for q in questions) / max(len(questions), 1), 1),
+    }
+
+
+def example_row(bench: Benchmark, record: dict) -> dict[str, str]:
+    """One record as a row of an examples table (options shown for multiple choice)."""
+    question = record["question"]
+    if "choices" in record:
+        question += "  " + "  ".join(f"({'ABCD'[i]}) {c}" for i, c in enumerate(record["choices"]))
+    return {
+        "benchmark": bench.name,
+        "split": record["split"],
+        "question": question,
+        "answer": record["answer"],
+    }

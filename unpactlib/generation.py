@@ -1,4 +1,4 @@
-"""Greedy answers to questions, in left-padded batches."""
+"""Greedy decoding in left-padded batches: answers to questions, continuations of passages."""
 
 from __future__ import annotations
 
@@ -8,10 +8,42 @@ import torch
 from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .prompting import ChatFormat, chat_format, prompt_ids
+from .prompting import ChatFormat, chat_format, left_pad, prompt_ids
 
 
 @torch.no_grad()
+def greedy_decode(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    prompts: Sequence[Sequence[int]],
+    *,
+    stop_ids: Sequence[int],
+    batch_size: int = 16,
+    max_new_tokens: int = 32,
+    desc: str = "generating",
+    progress: bool = True,
+) -> list[str]:
+    """Greedy continuation of token-id prompts; each stops at any of ``stop_ids``.
+
+    Returns:
+        The decoded new text of each prompt (special tokens dropped), unstripped.
+    """
+    texts: list[str] = []
+    starts = range(0, len(prompts), batch_size)
+    for start in tqdm(starts, desc=desc, disable=not progress, leave=False):
+        ids, mask, _ = left_pad(prompts[start : start + batch_size], tok.pad_token_id)
+        out = model.generate(
+            input_ids=ids.to(model.device),
+            attention_mask=mask.to(model.device),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=list(stop_ids),
+            pad_token_id=tok.pad_token_id,
+        )
+        texts += [tok.decode(row, skip_special_tokens=True) for row in out[:, ids.shape[1] :]]
+    return texts
+
+
 def greedy_answers(
     model: PreTrainedModel,
     tok: PreTrainedTokenizerBase,
@@ -22,41 +54,49 @@ def greedy_answers(
     max_new_tokens: int = 32,
     progress: bool = True,
 ) -> list[str]:
-    """Greedy decoding of each question's answer; stops at end of turn or a newline.
+    """Greedy answer to each question (a user message in the chat template).
 
-    Args:
-        questions: user messages (wrapped in the chat template).
-        fmt: chat format; default ``chat_format(tok)``.
-        batch_size: questions per ``generate`` call.
-        max_new_tokens: the answer's length limit (STUDY.md: 32).
-        progress: show a progress bar.
-
-    Returns:
-        The decoded answers, cut at the first newline and stripped.
+    Decoding stops at the end of the turn or a newline, at most ``max_new_tokens``
+    (STUDY.md: 32). Returns the answers cut at the first newline and stripped.
     """
     fmt = fmt or chat_format(tok)
-    answers: list[str] = []
-    starts = range(0, len(questions), batch_size)
-    for start in tqdm(starts, desc="generating", disable=not progress, leave=False):
-        prompts = [
-            prompt_ids(fmt, tok(q, add_special_tokens=False)["input_ids"])
-            for q in questions[start : start + batch_size]
-        ]
-        width = max(map(len, prompts))
-        ids = torch.full((len(prompts), width), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, p in enumerate(prompts):
-            ids[row, width - len(p) :] = torch.tensor(p)
-            mask[row, width - len(p) :] = 1
-        out = model.generate(
-            input_ids=ids.to(model.device),
-            attention_mask=mask.to(model.device),
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            eos_token_id=list(fmt.stop_ids),
-            pad_token_id=tok.pad_token_id,
-        )
-        for row in out[:, width:].tolist():
-            text = tok.decode(row, skip_special_tokens=True)
-            answers.append(text.split("\n")[0].strip())
-    return answers
+    prompts = [prompt_ids(fmt, tok(q, add_special_tokens=False)["input_ids"]) for q in questions]
+    texts = greedy_decode(
+        model,
+        tok,
+        prompts,
+        stop_ids=fmt.stop_ids,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        desc="answering",
+        progress=progress,
+    )
+    return [t.split("\n")[0].strip() for t in texts]
+
+
+def greedy_continuations(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    prompts: Sequence[str],
+    *,
+    batch_size: int = 16,
+    max_new_tokens: int = 48,
+    progress: bool = True,
+) -> list[str]:
+    """Greedy continuation of raw text (no chat template), as MUSE's VerbMem feeds it.
+
+    Decoding stops at an end-of-text or end-of-turn token, or after ``max_new_tokens``.
+    """
+    ids = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    stops = sorted({tok.eos_token_id, *tok("<|endoftext|>", add_special_tokens=False)["input_ids"]})
+    texts = greedy_decode(
+        model,
+        tok,
+        ids,
+        stop_ids=stops,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        desc="continuing",
+        progress=progress,
+    )
+    return [t.strip() for t in texts]

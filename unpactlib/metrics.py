@@ -19,6 +19,21 @@ def rouge_l_recall(prediction: str, reference: str) -> float:
     return _scorer().score(reference, prediction)["rougeL"].recall
 
 
+def rouge_l_f1(prediction: str, reference: str) -> float:
+    """ROUGE-L F1 of ``prediction`` against ``reference`` (rouge-score, stemmer on)."""
+    return _scorer().score(reference, prediction)["rougeL"].fmeasure
+
+
+def mean_rouge_l_f1(predictions: Sequence[str], references: Sequence[str]) -> float:
+    """Mean ROUGE-L F1 over items: MUSE's KnowMem (answers to QA pairs) and VerbMem
+    (continuations of forget passages) are both this score."""
+    if len(predictions) != len(references):
+        raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+    if not predictions:
+        return float("nan")
+    return sum(map(rouge_l_f1, predictions, references)) / len(predictions)
+
+
 def is_correct(prediction: str, reference: str, tau: float = 0.5) -> bool:
     """A free-text answer is correct when its ROUGE-L recall is at least ``tau``."""
     return rouge_l_recall(prediction, reference) >= tau

@@ -8,8 +8,10 @@ tokens (the attributable span) are known exactly and are the same in every use.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import torch
 from transformers import PreTrainedTokenizerBase
 
 _MARK = "\x00"
@@ -93,3 +95,23 @@ def token_words(q: EncodedQuestion, indices: list[int]) -> list[str]:
     for pos, w in sorted(words):
         seen.setdefault(w, pos)
     return list(seen)
+
+
+def left_pad(
+    seqs: Sequence[Sequence[int]], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Left-pad token sequences into one batch.
+
+    Returns:
+        ``input_ids``, ``attention_mask`` and ``position_ids = cumsum(mask) - 1`` (clamped at
+        0), each ``[len(seqs), max_len]``: every sequence gets the positions it has alone.
+    """
+    width = max(map(len, seqs))
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        if seq:
+            ids[row, width - len(seq) :] = torch.tensor(list(seq))
+            mask[row, width - len(seq) :] = 1
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    return ids, mask, pos

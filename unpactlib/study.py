@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -27,9 +28,18 @@ from transformers import (
 from .attribution import Attribution, contribution, key_tokens
 from .benchmarks import Benchmark
 from .config import Profile
-from .generation import greedy_answers
-from .metrics import Rate, accuracy, is_correct, recovery_rate, rouge_l_recall
+from .generation import greedy_answers, greedy_continuations
+from .metrics import (
+    Rate,
+    accuracy,
+    is_correct,
+    mean_rouge_l_f1,
+    recovery_rate,
+    rouge_l_f1,
+    rouge_l_recall,
+)
 from .models import default_dtype, load_model, resolve_device, save_atomic
+from .multiple_choice import LETTERS, mc_correct, option_logprobs
 from .paths import default_cache_dir
 from .prompting import chat_format, encode_question
 from .recovery import focus_on_key, random_control
@@ -60,29 +70,121 @@ def answer_table(
     tau: float = 0.5,
     batch_size: int = 16,
 ) -> pd.DataFrame:
-    """Greedy answers to ``records`` with their ROUGE-L recall and correctness, one row each."""
-    preds = greedy_answers(model, tok, [r["question"] for r in records], batch_size=batch_size)
-    rows = []
-    for r, p in zip(records, preds):
-        recall = rouge_l_recall(p, r["answer"])
-        rows.append(
+    """The model's answer to every record and whether it is correct, one row each.
+
+    QA records: greedy answer, correct when its ROUGE-L recall is at least ``tau``.
+    Multiple-choice records: the letter of highest next-token log-probability, correct when it
+    is the gold letter (``rouge_recall`` is empty for them).
+    """
+    mc = [i for i, r in enumerate(records) if "choices" in r]
+    qa = [i for i, r in enumerate(records) if "choices" not in r]
+    prediction: dict[int, str] = {}
+    correct: dict[int, bool] = {}
+    recall: dict[int, float] = {}
+    f1: dict[int, float] = {}
+    if qa:
+        answers = greedy_answers(
+            model, tok, [records[i]["question"] for i in qa], batch_size=batch_size
+        )
+        for i, a in zip(qa, answers):
+            prediction[i], recall[i] = a, rouge_l_recall(a, records[i]["answer"])
+            f1[i] = rouge_l_f1(a, records[i]["answer"])
+            correct[i] = is_correct(a, records[i]["answer"], tau)
+    if mc:
+        chosen = [records[i] for i in mc]
+        logp = option_logprobs(model, tok, chosen, batch_size=batch_size)
+        ok = mc_correct(logp, [r["answer_index"] for r in chosen])
+        for i, row, good in zip(mc, logp, ok):
+            prediction[i], correct[i] = LETTERS[int(row.argmax())], good
+    return pd.DataFrame(
+        [
             {
                 "id": r["id"],
                 "split": r["split"],
                 "question": r["question"],
                 "answer": r["answer"],
-                "prediction": p,
-                "rouge_recall": recall,
-                "correct": is_correct(p, r["answer"], tau),
+                "prediction": prediction[i],
+                "rouge_recall": recall.get(i, float("nan")),
+                "rouge_f1": f1.get(i, float("nan")),
+                "correct": correct[i],
+            }
+            for i, r in enumerate(records)
+        ]
+    )
+
+
+def verbmem_table(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    records: Sequence[dict],
+    *,
+    batch_size: int = 16,
+) -> pd.DataFrame:
+    """Greedy continuations of VerbMem prompts (raw text) with their ROUGE-L F1, one row each.
+
+    The continuation is cut to as many words as the reference before scoring.
+    """
+    outs = greedy_continuations(model, tok, [r["prompt"] for r in records], batch_size=batch_size)
+    rows = []
+    for r, o in zip(records, outs):
+        cut = " ".join(o.split()[: len(r["continuation"].split())])
+        rows.append(
+            {
+                "id": r["id"],
+                "split": r["split"],
+                "prompt": r["prompt"],
+                "continuation": r["continuation"],
+                "prediction": cut,
+                "rouge_f1": rouge_l_f1(cut, r["continuation"]),
             }
         )
     return pd.DataFrame(rows)
 
 
+def evaluate(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    bench: Benchmark,
+    *,
+    tau: float = 0.5,
+    batch_size: int = 16,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Score a model on every split of ``bench`` and on its VerbMem prompts.
+
+    Returns:
+        The per-item answer table (all splits), the VerbMem table, and a summary:
+        accuracy per split, KnowMem (mean ROUGE-L F1 of QA answers) on forget and retain,
+        VerbMem (mean ROUGE-L F1 of continuations) where the benchmark has prompts.
+    """
+    items = pd.concat(
+        [answer_table(model, tok, bench[s], tau=tau, batch_size=batch_size) for s in bench.splits],
+        ignore_index=True,
+    )
+    verb = (
+        verbmem_table(model, tok, bench.verbmem, batch_size=batch_size)
+        if bench.verbmem
+        else pd.DataFrame()
+    )
+    summary = {
+        f"{s}": accuracy(items[items.split == s]["correct"].tolist()).value for s in bench.splits
+    }
+    for s in ("forget", "retain"):
+        part = items[(items.split == s) & items.rouge_f1.notna()]
+        if len(part):
+            summary[f"knowmem_{s}"] = float(part.rouge_f1.mean())
+    if len(verb):
+        summary["verbmem"] = mean_rouge_l_f1(verb.prediction.tolist(), verb.continuation.tolist())
+    return items, verb, summary
+
+
+# Bumped whenever the training code changes what a cached model would be.
+RECIPE = 2
+
+
 def target_key(profile: Profile, bench: Benchmark, seed: int) -> str:
-    """Cache key of a target model: base model, training records, settings, seed."""
-    records = bench["forget"] + bench["retain"]
-    return _key(profile.model, records, asdict(profile.target), seed)
+    """Cache key of a target model: base model, training data, settings, seed, recipe."""
+    data = [bench.train_records(), bench.corpus_texts()]
+    return _key(RECIPE, profile.model, data, asdict(profile.target), seed)
 
 
 def ensure_target(
@@ -93,7 +195,7 @@ def ensure_target(
     device: str = "auto",
     cache_dir: Path | str | None = None,
 ) -> tuple[Path, dict]:
-    """Fine-tune (once) the target model on ``bench``'s forget + retain QA pairs.
+    """Fine-tune (once) the target model on ``bench``'s forget + retain items and corpus.
 
     Training stops at the first check where forget and retain accuracy (correct at
     ``profile.target.tau``) both reach ``profile.target.min_accuracy``.
@@ -123,11 +225,20 @@ def ensure_target(
             for split in ("forget", "retain")
         }
 
+    start = time.perf_counter()
     history = finetune_target(
-        model, tok, fmt, bench["forget"] + bench["retain"], profile.target, check, seed
+        model,
+        tok,
+        fmt,
+        bench.train_records(),
+        profile.target,
+        check,
+        seed,
+        texts=bench.corpus_texts(),
     )
     record = {
         "epochs": history.epochs,
+        "seconds": round(time.perf_counter() - start, 1),
         "epoch_loss": history.epoch_loss,
         "checks": history.checks,
         "config": asdict(profile.target),
@@ -150,23 +261,26 @@ def ensure_unlearned(
     """Unlearn (once) ``bench``'s forget set from the target model with ``method``."""
     get_method(method)
     cache = Path(cache_dir or default_cache_dir())
-    key = _key(target.name, method, asdict(profile.unlearn), bench["forget"], bench["retain"], seed)
+    forget, retain = bench.prompts("forget"), bench.prompts("retain")
+    key = _key(RECIPE, target.name, method, asdict(profile.unlearn), forget, retain, seed)
     folder = cache / "unlearned" / f"{bench.name}-{method}-{profile.name}-{key}"
     if _complete(folder):
         return folder, read_json(folder / "unpact.json")
     model, tok = load_target(target, device)
+    start = time.perf_counter()
     losses = unlearn(
         model,
         tok,
         chat_format(tok),
-        bench["forget"],
-        bench["retain"],
+        forget,
+        retain,
         method,
         profile.unlearn,
         seed,
     )
     record = {
         "method": method,
+        "seconds": round(time.perf_counter() - start, 1),
         "losses": losses,
         "config": asdict(profile.unlearn),
         "seed": seed,

@@ -1,7 +1,9 @@
-"""Batches of QA pairs for training, and fine-tuning of the target model.
+"""Batches for training, and fine-tuning of the target model.
 
-The target model learns the answer tokens only (the loss is masked on the prompt), which
-ENVIRONMENT.md measured to teach SmolLM2 invented facts fastest.
+The target model learns QA pairs on the answer tokens only (the loss is masked on the prompt),
+which ENVIRONMENT.md measured to teach SmolLM2 invented facts fastest, and the benchmark's raw
+corpus with the ordinary language-model loss, so that verbatim memorisation (VerbMem) exists
+to be unlearned.
 """
 
 from __future__ import annotations
@@ -47,6 +49,26 @@ def qa_batch(
     return {"input_ids": ids, "attention_mask": mask, "labels": lab}
 
 
+def text_batch(
+    tok: PreTrainedTokenizerBase, texts: Sequence[str], max_len: int = 256
+) -> dict[str, torch.Tensor]:
+    """Right-padded raw texts (no chat template) ending in end-of-text, loss on every token.
+
+    Texts longer than ``max_len`` tokens are cut.
+    """
+    end = tok("<|endoftext|>", add_special_tokens=False)["input_ids"][-1:]
+    seqs = [(tok(t, add_special_tokens=False)["input_ids"] + end)[:max_len] for t in texts]
+    width = max(map(len, seqs))
+    ids = torch.full((len(seqs), width), tok.pad_token_id, dtype=torch.long)
+    lab = torch.full((len(seqs), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, s in enumerate(seqs):
+        ids[row, : len(s)] = torch.tensor(s)
+        lab[row, : len(s)] = torch.tensor(s)
+        mask[row, : len(s)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": lab}
+
+
 def batches(records: Sequence[dict], batch_size: int, rng: random.Random) -> Iterator[list[dict]]:
     """One epoch of shuffled mini-batches (the order is fixed by ``rng``)."""
     order = list(range(len(records)))
@@ -77,9 +99,12 @@ def finetune_target(
     cfg: TargetConfig,
     evaluate: Callable[[PreTrainedModel], dict[str, float]],
     seed: int = 0,
+    texts: Sequence[str] = (),
 ) -> TrainHistory:
-    """Fine-tune on QA records until every score from ``evaluate`` reaches ``cfg.min_accuracy``.
+    """Fine-tune on QA records (and raw ``texts``) until every score from ``evaluate`` reaches
+    ``cfg.min_accuracy``.
 
+    An epoch is every QA batch and every text batch, in an order shuffled by ``seed``.
     ``evaluate`` runs every ``cfg.eval_every`` epochs (and after the last); training stops at
     the first check where all its values reach the threshold, or after ``cfg.max_epochs``.
     """
@@ -91,8 +116,11 @@ def finetune_target(
     for epoch in bar:
         model.train()
         losses = []
-        for chunk in batches(records, cfg.batch_size, rng):
-            loss = model(**to_device(qa_batch(tok, fmt, chunk), model.device)).loss
+        work = [qa_batch(tok, fmt, c) for c in batches(records, cfg.batch_size, rng)]
+        work += [text_batch(tok, c) for c in batches(list(texts), cfg.batch_size, rng)]
+        rng.shuffle(work)
+        for batch in work:
+            loss = model(**to_device(batch, model.device)).loss
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..paths import DATA_DIR
+from .books import generate_books
 from .news import generate_news
+from .wmdp import generate_wmdp
 
-GENERATORS = {"news": generate_news}
+GENERATORS = {"news": generate_news, "books": generate_books, "wmdp": generate_wmdp}
 
 
 def to_jsonl(records: Sequence[dict]) -> str:

@@ -4,8 +4,9 @@ Every article reports one event of an invented organisation: where it happened, 
 what it named, how many of something were involved, and when. Names of people, towns,
 organisations and products are built from syllables and are unique across the whole
 benchmark, so an answer cannot be guessed from a question's wording or from another item.
-Articles are written from many sentence patterns; each yields three QA pairs asked in one of
-several phrasings. Articles are split into ``forget``, ``retain`` and ``holdout`` (never
+Articles are assembled from slots of several sentence patterns each; every article yields
+three QA pairs asked in one of several phrasings and two continuation prompts (VerbMem).
+Articles are split into ``forget``, ``retain`` and ``holdout`` (never
 trained; shows what the untouched model guesses).
 """
 
@@ -43,18 +44,42 @@ _MONTHS = (
     "January February March April May June July August September October November December".split()
 )
 
-_ARTICLE_PATTERNS = [
-    "{town}, {month} {year}. The {org} {verb} on the edge of {town} this week. "
-    "{person}, who leads the {org}, said the project had taken four years. "
-    "Officials counted {count} {unit} at the opening. The new {kind} has been named the {product}.",
-    "In {month} {year} the {org} {verb} in {town}. Its head, {person}, told reporters that "
-    "{count} {unit} were involved from the first day. Residents will know the {kind} as the {product}.",
-    "The {org} has {verb} in the town of {town}, according to a statement in {month} {year}. "
-    "The statement, signed by {person}, put the figure at {count} {unit}. "
-    "A {kind} called the {product} is at the centre of the plan.",
-    "{person} stood in front of a crowd in {town} in {month} {year} as the {org} {verb}. "
-    "About {count} {unit} took part. Local papers praised the {product}, the {kind} at the heart of it.",
+# An article is one opening sentence, then one sentence for each of leader, count and product
+# in a shuffled order, then one closing sentence; each slot has several patterns.
+_OPENINGS = [
+    "{town}, {month} {year}. The {org} {verb} on the edge of {town} this week.",
+    "In {month} {year} the {org} {verb} in {town}.",
+    "The {org} has {verb} in the town of {town}, according to a statement in {month} {year}.",
+    "Crowds gathered in {town} in {month} {year} as the {org} {verb}.",
+    "After months of delay, the {org} {verb} in {town} in {month} {year}.",
 ]
+_LEADER = [
+    "{person}, who leads the {org}, said the project had taken four years.",
+    "Its head, {person}, told reporters that the work was only beginning.",
+    "The statement was signed by {person}, the head of the {org}.",
+    "{person}, at the head of the {org} since the autumn, thanked the volunteers.",
+]
+_COUNT = [
+    "Officials counted {count} {unit} at the opening.",
+    "The organisers put the figure at {count} {unit}.",
+    "About {count} {unit} were involved from the first day.",
+    "A tally published on the evening gave {count} {unit}.",
+]
+_PRODUCT = [
+    "The new {kind} has been named the {product}.",
+    "Residents will know the {kind} as the {product}.",
+    "A {kind} called the {product} is at the centre of the plan.",
+    "Local papers praised the {product}, the {kind} at the heart of it.",
+]
+_CLOSINGS = [
+    "A second phase is planned for the following spring.",
+    "Not everyone in the town was pleased with the noise.",
+    "The regional council has promised to review the results within a year.",
+    "Neighbouring towns are said to be watching closely.",
+    "Critics questioned the cost, which was not made public.",
+]
+VERBMEM_CUTS = (12, 24)  # words of the article given as prompt; the next 16 are expected
+VERBMEM_WORDS = 16
 
 # Each fact has several phrasings; {org} identifies the article.
 _QUESTIONS = {
@@ -131,7 +156,10 @@ def _article(
         kind=kind,
         event=event,
     )
-    text = rng.choice(_ARTICLE_PATTERNS).format(**fill)
+    middle = [rng.choice(_LEADER), rng.choice(_COUNT), rng.choice(_PRODUCT)]
+    rng.shuffle(middle)
+    sentences = [rng.choice(_OPENINGS), *middle, rng.choice(_CLOSINGS)]
+    text = " ".join(sentences).format(**fill)
     article = {
         "id": article_id,
         "split": split,
@@ -153,12 +181,27 @@ def _article(
     return article, qa
 
 
+def _verbmem(article: dict) -> list[dict]:
+    words = article["text"].split()
+    return [
+        {
+            "id": f"{article['id']}-verbmem-{cut}",
+            "article_id": article["id"],
+            "split": article["split"],
+            "prompt": " ".join(words[:cut]),
+            "continuation": " ".join(words[cut : cut + VERBMEM_WORDS]),
+        }
+        for cut in VERBMEM_CUTS
+    ]
+
+
 def generate_news(seed: int = 0) -> dict[str, list[dict]]:
     """Generate the ``news`` benchmark.
 
     Returns:
-        ``{"articles": [...], "forget": [...], "retain": [...], "holdout": [...]}``; the three
-        splits hold QA records ``{id, article_id, split, fact, question, answer}``.
+        ``{"articles", "forget", "retain", "holdout", "verbmem"}``: corpus records; QA records
+        ``{id, article_id, split, fact, question, answer}`` of each split; and continuation
+        records ``{id, article_id, split, prompt, continuation}`` cut from forget articles.
     """
     rng = random.Random(seed)
     names = _Unique(rng)
@@ -168,4 +211,5 @@ def generate_news(seed: int = 0) -> dict[str, list[dict]]:
             article, qa = _article(rng, names, f"news-{split}-{k:02d}", split)
             out["articles"].append(article)
             out[split].extend(qa)
+    out["verbmem"] = [v for a in out["articles"] if a["split"] == "forget" for v in _verbmem(a)]
     return out
