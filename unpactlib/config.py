@@ -53,14 +53,25 @@ class TargetConfig:
 
 @dataclass(frozen=True)
 class UnlearnConfig:
-    """Hyper-parameters shared by the unlearning methods (method-specific ones in ``extra``)."""
+    """Hyper-parameters of the unlearning methods (STUDY.md, "The six unlearning methods").
+
+    The first fields are shared by the loss-based methods; the ``tv_*`` and ``rmu_*`` fields
+    belong to one method each (``Method.config_fields`` in :mod:`unpactlib.unlearn`).
+    """
 
     lr: float = 2e-5
-    epochs: int = 5
+    epochs: int = 5  # passes over the forget set (loss-based methods and rmu)
     batch_size: int = 8
     retain_weight: float = 1.0  # lambda in STUDY.md
     npo_beta: float = 0.1  # b in the NPO loss
     extra: dict[str, float] = field(default_factory=dict)
+    tv_alpha: float = 5.0  # a in theta0 - a * (theta_ft - theta0), the negated task vector
+    tv_epochs: int = 5  # epochs of the fine-tuning on the forget set that gives theta_ft
+    tv_lr: float = 2e-5  # learning rate of that fine-tuning
+    rmu_layer: int = 7  # l: 0-based decoder layer whose output hidden state RMU steers
+    rmu_c: float = 6.5  # c: forget activations are pushed towards c * u (u a random unit vector)
+    rmu_alpha: float = 1200.0  # weight of RMU's retain term (match the frozen activations)
+    rmu_lr: float = 5e-5  # RMU's learning rate (it trains mlp.down_proj of layers l-2..l only)
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,10 @@ PROFILES: dict[str, Profile] = {
         model="smoke",
         n_per_split=6,
         target=TargetConfig(lr=1e-3, batch_size=4, max_epochs=2, eval_every=1, min_accuracy=0.0),
-        unlearn=UnlearnConfig(lr=1e-3, epochs=1, batch_size=4),
+        # the smoke model has 2 layers (rmu_layer=1); tv fine-tunes like the other methods
+        unlearn=UnlearnConfig(
+            lr=1e-3, epochs=1, batch_size=4, tv_epochs=1, tv_lr=1e-3, rmu_layer=1
+        ),
         attribution_batch_size=8,
         generation_batch_size=8,
         n_heatmap_prompts=2,

@@ -1,40 +1,63 @@
-"""Unlearning methods, chosen by name from :data:`METHODS`, and the shared training loop.
+"""Unlearning methods, chosen by name from :data:`METHODS`, and the entry point :func:`unlearn`.
 
-Each method lives in its own module that defines ``loss(model, reference, forget, retain,
-cfg)``; :func:`unlearn` runs any of them.
+A method lives in its own module. Most define a per-step ``loss(model, reference, forget,
+retain, cfg)`` that the shared loop (:func:`.loop.train`) minimises; a method whose procedure is
+not a per-step loss (``tv``, ``rmu``) defines ``run(model, tok, fmt, forget, retain, cfg, seed)``
+instead, which :func:`unlearn` calls in place of the shared loop.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
-import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
-from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..config import UnlearnConfig, check_choice
 from ..prompting import ChatFormat
-from ..training import batches, qa_batch, to_device
-from . import npo_gdr
+from . import ga_gdr, ga_klr, npo_gdr, npo_klr, rmu, tv
+from .loop import train
 
 LossFn = Callable[..., torch.Tensor]
+RunFn = Callable[..., list[float]]
 
 
 @dataclass(frozen=True)
 class Method:
-    """An unlearning method: its loss, and whether it needs a frozen reference copy."""
+    """An unlearning method.
+
+    Attributes:
+        name: its key in :data:`METHODS`.
+        loss: per-step loss ``loss(model, reference, forget_batch, retain_batch, cfg)`` for
+            the shared loop (None when ``run`` is given).
+        needs_reference: the shared loop passes a frozen copy of the model as ``reference``
+            (else None).
+        run: the method's own procedure ``run(model, tok, fmt, forget, retain, cfg, seed)``,
+            which unlearns in place and returns its step losses (None when ``loss`` is given).
+        config_fields: the :class:`UnlearnConfig` fields only this method reads (its own
+            hyper-parameters); see :func:`config_key`.
+    """
 
     name: str
-    loss: LossFn
-    needs_reference: bool
+    loss: LossFn | None = None
+    needs_reference: bool = False
+    run: RunFn | None = None
+    config_fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.loss is None) == (self.run is None):
+            raise ValueError(f"method {self.name!r}: give exactly one of loss and run")
 
 
 METHODS: dict[str, Method] = {
+    "ga_gdr": Method("ga_gdr", ga_gdr.loss),
+    "ga_klr": Method("ga_klr", ga_klr.loss, needs_reference=True),
     "npo_gdr": Method("npo_gdr", npo_gdr.loss, needs_reference=True),
+    "npo_klr": Method("npo_klr", npo_klr.loss, needs_reference=True),
+    "tv": Method("tv", run=tv.run, config_fields=("tv_alpha", "tv_epochs", "tv_lr")),
+    "rmu": Method("rmu", run=rmu.run, config_fields=("rmu_layer", "rmu_c", "rmu_alpha", "rmu_lr")),
 }
 
 
@@ -42,6 +65,21 @@ def get_method(name: str) -> Method:
     """The method registered as ``name``; a ParameterError lists the registered ones."""
     check_choice("method", name, METHODS)
     return METHODS[name]
+
+
+def config_key(cfg: UnlearnConfig, method: str) -> dict[str, object]:
+    """The settings that determine ``method``'s result: every :class:`UnlearnConfig` field
+    except those owned by other methods (``config_fields``).
+
+    A cache key built from this dict does not change when another method's hyper-parameters
+    are added or tuned; for the loss-based methods it equals ``dataclasses.asdict`` of the
+    configuration as it was before the ``tv`` and ``rmu`` fields existed.
+    """
+    own = set(get_method(method).config_fields)
+    others = {f for m in METHODS.values() for f in m.config_fields} - own
+    return {
+        f.name: copy.deepcopy(getattr(cfg, f.name)) for f in fields(cfg) if f.name not in others
+    }
 
 
 def unlearn(
@@ -54,34 +92,31 @@ def unlearn(
     cfg: UnlearnConfig,
     seed: int = 0,
 ) -> list[float]:
-    """Unlearn ``forget`` from ``model`` in place; return the loss of every step.
+    """Unlearn ``forget`` from ``model`` in place with ``method``; return the loss of every step.
 
-    One epoch walks the forget set in shuffled batches; each forget batch is paired with the
-    next retain batch (the retain set is cycled).
+    A method with its own ``run`` is handed everything. Otherwise the shared loop runs
+    ``cfg.epochs`` epochs over the forget set in shuffled batches at ``cfg.lr``; each forget
+    batch is paired with the next retain batch (the retain set is cycled).
     """
     m = get_method(method)
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
+    if m.run is not None:
+        return m.run(model, tok, fmt, forget, retain, cfg, seed)
+    assert m.loss is not None
+    loss_fn = m.loss
     reference = None
     if m.needs_reference:
         reference = copy.deepcopy(model).eval()
         reference.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-    retain_batches = itertools.cycle(list(batches(retain, cfg.batch_size, rng)))
-    steps = cfg.epochs * -(-len(forget) // cfg.batch_size)
-    losses: list[float] = []
-    model.train()
-    with tqdm(total=steps, desc=f"unlearning ({method})", unit="step") as bar:
-        for _ in range(cfg.epochs):
-            for chunk in batches(forget, cfg.batch_size, rng):
-                f = to_device(qa_batch(tok, fmt, chunk), model.device)
-                r = to_device(qa_batch(tok, fmt, next(retain_batches)), model.device)
-                loss = m.loss(model, reference, f, r, cfg)
-                loss.backward()
-                opt.step()
-                opt.zero_grad(set_to_none=True)
-                losses.append(loss.item())
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
-                bar.update()
-    model.eval()
-    return losses
+    return train(
+        model,
+        tok,
+        fmt,
+        forget,
+        retain,
+        lambda f, r: loss_fn(model, reference, f, r, cfg),
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        seed=seed,
+        desc=f"unlearning ({method})",
+    )

@@ -1,0 +1,30 @@
+"""``npo_klr`` (NPOKL): NPO on the forget set plus ``lambda`` times a retain KL."""
+
+from __future__ import annotations
+
+import torch
+from transformers import PreTrainedModel
+
+from ..config import UnlearnConfig
+from .losses import npo_loss, retain_kl, sequence_logprob
+
+
+def loss(
+    model: PreTrainedModel,
+    reference: PreTrainedModel | None,
+    forget: dict[str, torch.Tensor],
+    retain: dict[str, torch.Tensor],
+    cfg: UnlearnConfig,
+) -> torch.Tensor:
+    """``(2/b) E_f log(1 + (p_model/p_ref)^b) + lambda * KL(ref || model)`` on retain.
+
+    The KL is ``KL(p_ref || p_model) = sum_v p_ref (log p_ref - log p_model)`` per labelled
+    retain position, averaged (:func:`.losses.retain_kl`); the same frozen reference serves
+    both terms.
+    """
+    assert reference is not None, "npo_klr needs the frozen reference model"
+    logp = sequence_logprob(model, forget)
+    with torch.no_grad():
+        logp_ref = sequence_logprob(reference, forget)
+    npo = npo_loss(logp, logp_ref, cfg.npo_beta)
+    return npo + cfg.retain_weight * retain_kl(model, reference, retain)
