@@ -45,7 +45,7 @@ from .prompting import chat_format, encode_question
 from .recovery import focus_on_key, random_control
 from .results import read_json
 from .training import finetune_target
-from .unlearn import get_method, unlearn
+from .unlearn import config_key, get_method, unlearn
 
 
 def _key(*parts: object) -> str:
@@ -262,7 +262,9 @@ def ensure_unlearned(
     get_method(method)
     cache = Path(cache_dir or default_cache_dir())
     forget, retain = bench.prompts("forget"), bench.prompts("retain")
-    key = _key(RECIPE, target.name, method, asdict(profile.unlearn), forget, retain, seed)
+    # config_key leaves out other methods' settings, so adding or tuning them keeps this key
+    settings = config_key(profile.unlearn, method)
+    key = _key(RECIPE, target.name, method, settings, forget, retain, seed)
     folder = cache / "unlearned" / f"{bench.name}-{method}-{profile.name}-{key}"
     if _complete(folder):
         return folder, read_json(folder / "unpact.json")
