@@ -6,15 +6,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL := .cache/models/smollm2-135m-instruct/model.safetensors
 PROFILE ?= embedded
-NOTEBOOKS := 01_target 02_unlearn 03_attribution 04_recovery
+BENCHMARKS := news books wmdp
+PAPERMILL := $(BIN)/papermill --log-output --no-progress-bar --log-level WARNING
 
 .PHONY: reproduce test book data venv model clean
 
+# Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
 reproduce: $(MODEL)
-	@set -e; i=0; for nb in $(NOTEBOOKS); do i=$$((i+1)); \
-	  echo "== [$$i/4] $$nb (profile $(PROFILE))"; \
-	  $(BIN)/papermill notebooks/$$nb.ipynb book/$$nb.ipynb -p profile $(PROFILE) \
-	    --log-output --no-progress-bar --log-level WARNING; \
+	@mkdir -p book/targets; set -e; \
+	for b in $(BENCHMARKS); do \
+	  echo "== target model: $$b (profile $(PROFILE))"; \
+	  $(PAPERMILL) notebooks/01_target.ipynb book/targets/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
+	done; \
+	echo "== benchmarks and targets page"; \
+	$(PAPERMILL) notebooks/00_benchmarks.ipynb book/00_benchmarks.ipynb -p profile $(PROFILE); \
+	for nb in 02_unlearn 03_attribution 04_recovery; do \
+	  echo "== $$nb: news, npo_gdr (profile $(PROFILE))"; \
+	  $(PAPERMILL) notebooks/$$nb.ipynb book/$$nb.ipynb -p profile $(PROFILE); \
 	done
 	@$(MAKE) --no-print-directory book
 	@echo "The book is at _build/html/index.html"
@@ -25,8 +33,10 @@ test: $(MODEL)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-data: $(STAMP)
+# Regenerate the synthetic benchmarks, then the utility split (scored by the base model).
+data: $(MODEL)
 	$(BIN)/python -m unpactlib.synthetic
+	$(BIN)/python -m unpactlib.synthetic.utility
 
 venv: $(STAMP)
 

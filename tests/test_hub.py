@@ -302,3 +302,15 @@ def test_download_failure_becomes_hub_unavailable(monkeypatch, online):
     monkeypatch.setattr(huggingface_hub, "HfApi", FailingApi)
     error = _assert_unavailable(lambda: load_hub("news"), within=1.0)
     assert "connection reset" in str(error)
+
+
+def test_load_benchmark_hub_source_uses_the_same_records():
+    from unpactlib.benchmarks import load_benchmark
+
+    news = load_benchmark("news", source="hub", root=FIXTURES)
+    assert set(news.splits) == {"forget", "retain"}
+    assert news.verbmem and news.corpus_texts()
+    assert all({"question", "answer"} <= set(r) for r in news.train_records())
+    wmdp = load_benchmark("wmdp", source="hub", root=FIXTURES)
+    assert set(wmdp.splits) == {"forget", "utility"}  # WMDP has no retain questions
+    assert wmdp.train_records() and all(r["answer"] in "ABCD" for r in wmdp.train_records())

@@ -29,6 +29,10 @@ SOURCES = ("synthetic", "hub")
 CORPUS_FILE = {"news": "articles", "books": "chapters", "wmdp": "corpus"}
 EVAL_SPLITS = ("forget", "retain", "holdout", "utility")
 UTILITY_FILE = DATA_DIR / "general" / "utility.jsonl"
+# How multiple-choice items of a split are scored (see unpactlib.multiple_choice): the
+# utility split by cloze scoring, because the 135M base model is near chance in letter form;
+# every other split by STUDY.md's letter scoring.
+MC_SCORING = {"utility": "cloze"}
 
 
 @dataclass
@@ -44,6 +48,10 @@ class Benchmark:
     def __getitem__(self, split: str) -> list[dict]:
         check_choice("split", split, self.splits)
         return self.splits[split]
+
+    def mc_scoring(self, split: str) -> str:
+        """How multiple-choice items of ``split`` are scored: ``letter`` or ``cloze``."""
+        return MC_SCORING.get(split, "letter")
 
     def prompts(self, split: str) -> list[dict]:
         """The split's records as prompt/answer pairs (``question``, ``answer``): QA records

@@ -39,7 +39,7 @@ from .metrics import (
     rouge_l_recall,
 )
 from .models import default_dtype, load_model, resolve_device, save_atomic
-from .multiple_choice import LETTERS, mc_correct, option_logprobs
+from .multiple_choice import LETTERS, mc_correct, mc_scores
 from .paths import default_cache_dir
 from .prompting import chat_format, encode_question
 from .recovery import focus_on_key, random_control
@@ -69,12 +69,14 @@ def answer_table(
     *,
     tau: float = 0.5,
     batch_size: int = 16,
+    mc_scoring: str = "letter",
 ) -> pd.DataFrame:
     """The model's answer to every record and whether it is correct, one row each.
 
     QA records: greedy answer, correct when its ROUGE-L recall is at least ``tau``.
-    Multiple-choice records: the letter of highest next-token log-probability, correct when it
-    is the gold letter (``rouge_recall`` is empty for them).
+    Multiple-choice records: the option of highest score under ``mc_scoring`` (``letter`` or
+    ``cloze``, see :mod:`unpactlib.multiple_choice`), shown as its letter, correct when it is
+    the gold option (``rouge_recall`` is empty for them).
     """
     mc = [i for i, r in enumerate(records) if "choices" in r]
     qa = [i for i, r in enumerate(records) if "choices" not in r]
@@ -92,7 +94,7 @@ def answer_table(
             correct[i] = is_correct(a, records[i]["answer"], tau)
     if mc:
         chosen = [records[i] for i in mc]
-        logp = option_logprobs(model, tok, chosen, batch_size=batch_size)
+        logp = mc_scores(model, tok, chosen, mc_scoring, batch_size=batch_size)
         ok = mc_correct(logp, [r["answer_index"] for r in chosen])
         for i, row, good in zip(mc, logp, ok):
             prediction[i], correct[i] = LETTERS[int(row.argmax())], good
@@ -157,7 +159,12 @@ def evaluate(
         VerbMem (mean ROUGE-L F1 of continuations) where the benchmark has prompts.
     """
     items = pd.concat(
-        [answer_table(model, tok, bench[s], tau=tau, batch_size=batch_size) for s in bench.splits],
+        [
+            answer_table(
+                model, tok, bench[s], tau=tau, batch_size=batch_size, mc_scoring=bench.mc_scoring(s)
+            )
+            for s in bench.splits
+        ],
         ignore_index=True,
     )
     verb = (
