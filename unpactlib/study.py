@@ -97,7 +97,9 @@ def answer_table(
         logp = mc_scores(model, tok, chosen, mc_scoring, batch_size=batch_size)
         ok = mc_correct(logp, [r["answer_index"] for r in chosen])
         for i, row, good in zip(mc, logp, ok):
-            prediction[i], correct[i] = LETTERS[int(row.argmax())], good
+            pick = int(row.argmax())
+            prediction[i] = f"{LETTERS[pick]}. {records[i]['choices'][pick]}"
+            correct[i] = good
     return pd.DataFrame(
         [
             {
