@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import check_choice
-from .multiple_choice import as_prompt_answer
+from .multiple_choice import LETTERS, as_prompt_answer
 from .paths import DATA_DIR
 
 BENCHMARKS = ("news", "books", "wmdp")
@@ -143,7 +143,7 @@ def example_row(bench: Benchmark, record: dict) -> dict[str, str]:
     """One record as a row of an examples table (options shown for multiple choice)."""
     question = record["question"]
     if "choices" in record:
-        question += "  " + "  ".join(f"({'ABCD'[i]}) {c}" for i, c in enumerate(record["choices"]))
+        question += "  " + "  ".join(f"({LETTERS[i]}) {c}" for i, c in enumerate(record["choices"]))
     return {
         "benchmark": bench.name,
         "split": record["split"],

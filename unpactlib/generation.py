@@ -8,7 +8,7 @@ import torch
 from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .prompting import ChatFormat, chat_format, left_pad, prompt_ids
+from .prompting import ChatFormat, chat_format, end_of_text_id, left_pad, prompt_ids
 
 
 @torch.no_grad()
@@ -88,7 +88,7 @@ def greedy_continuations(
     Decoding stops at an end-of-text or end-of-turn token, or after ``max_new_tokens``.
     """
     ids = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
-    stops = sorted({tok.eos_token_id, *tok("<|endoftext|>", add_special_tokens=False)["input_ids"]})
+    stops = sorted({tok.eos_token_id, end_of_text_id(tok)})
     texts = greedy_decode(
         model,
         tok,

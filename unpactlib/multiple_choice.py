@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from .config import check_choice
 from .prompting import ChatFormat, chat_format, left_pad, prompt_ids
 
 LETTERS = "ABCDEFGH"
@@ -140,8 +141,6 @@ def mc_scores(
     batch_size: int = 16,
 ) -> np.ndarray:
     """Option scores ``[len(records), n_options]`` by ``letter`` or ``cloze`` scoring."""
-    from .config import check_choice
-
     check_choice("mc_scoring", scoring, MC_SCORING)
     score = option_logprobs if scoring == "letter" else cloze_logprobs
     return score(model, tok, records, batch_size=batch_size)

@@ -63,6 +63,11 @@ def encode_question(tok: PreTrainedTokenizerBase, question: str) -> EncodedQuest
     )
 
 
+def end_of_text_id(tok: PreTrainedTokenizerBase) -> int:
+    """Id of ``<|endoftext|>``, which ends raw corpus text (not a chat turn)."""
+    return tok("<|endoftext|>", add_special_tokens=False)["input_ids"][-1]
+
+
 def encode_answer(tok: PreTrainedTokenizerBase, answer: str) -> tuple[int, ...]:
     """Token ids of an answer as the assistant writes it (no end-of-turn token)."""
     return tuple(tok(answer, add_special_tokens=False)["input_ids"])

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .config import TargetConfig
-from .prompting import ChatFormat, encode_answer, prompt_ids
+from .prompting import ChatFormat, encode_answer, end_of_text_id, prompt_ids
 
 log = logging.getLogger(__name__)
 IGNORE = -100
@@ -38,15 +38,7 @@ def qa_batch(
         a = [*encode_answer(tok, r["answer"]), *fmt.end_ids]
         seqs.append(p + a)
         labels.append([IGNORE] * len(p) + a)
-    width = max(map(len, seqs))
-    ids = torch.full((len(seqs), width), tok.pad_token_id, dtype=torch.long)
-    lab = torch.full((len(seqs), width), IGNORE, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for row, (s, lb) in enumerate(zip(seqs, labels)):
-        ids[row, : len(s)] = torch.tensor(s)
-        lab[row, : len(s)] = torch.tensor(lb)
-        mask[row, : len(s)] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": lab}
+    return _right_pad(seqs, labels, tok.pad_token_id)
 
 
 def text_batch(
@@ -56,15 +48,22 @@ def text_batch(
 
     Texts longer than ``max_len`` tokens are cut.
     """
-    end = tok("<|endoftext|>", add_special_tokens=False)["input_ids"][-1:]
+    end = [end_of_text_id(tok)]
     seqs = [(tok(t, add_special_tokens=False)["input_ids"] + end)[:max_len] for t in texts]
+    return _right_pad(seqs, seqs, tok.pad_token_id)
+
+
+def _right_pad(
+    seqs: Sequence[Sequence[int]], labels: Sequence[Sequence[int]], pad_id: int
+) -> dict[str, torch.Tensor]:
+    """Right-padded ``input_ids``, ``attention_mask`` and ``labels`` (``-100`` on padding)."""
     width = max(map(len, seqs))
-    ids = torch.full((len(seqs), width), tok.pad_token_id, dtype=torch.long)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     lab = torch.full((len(seqs), width), IGNORE, dtype=torch.long)
     mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for row, s in enumerate(seqs):
+    for row, (s, lb) in enumerate(zip(seqs, labels)):
         ids[row, : len(s)] = torch.tensor(s)
-        lab[row, : len(s)] = torch.tensor(s)
+        lab[row, : len(s)] = torch.tensor(lb)
         mask[row, : len(s)] = 1
     return {"input_ids": ids, "attention_mask": mask, "labels": lab}
 
