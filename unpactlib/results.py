@@ -58,6 +58,14 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return write_text_atomic(path, text)
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    """Rows of a file written by :func:`write_jsonl`; no rows when it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 def read_json(path: Path) -> Any:
     """Read a JSON file written by :func:`write_json`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))

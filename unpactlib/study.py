@@ -9,14 +9,18 @@ below; the results they write live in ``data/results``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
+import torch
+from safetensors.torch import load_file
 from tqdm import tqdm
 from transformers import (
     AutoModelForCausalLM,
@@ -27,7 +31,7 @@ from transformers import (
 
 from .attribution import Attribution, contribution, key_tokens
 from .benchmarks import Benchmark
-from .config import Profile
+from .config import Profile, check_choice
 from .generation import greedy_answers, greedy_continuations
 from .metrics import (
     Rate,
@@ -53,12 +57,66 @@ def _key(*parts: object) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
+DELTA_FILE = "delta.safetensors"
+
+
 def _complete(folder: Path) -> bool:
-    return (folder / "model.safetensors").exists() and (folder / "unpact.json").exists()
+    weights = (folder / "model.safetensors").exists() or (folder / DELTA_FILE).exists()
+    return weights and (folder / "unpact.json").exists()
+
+
+@torch.no_grad()
+def weight_delta(model: PreTrainedModel, base: PreTrainedModel) -> dict[str, torch.Tensor]:
+    """How an unlearned model differs from its target, as stored: ``float16(theta - theta0)``
+    for every parameter that changed (RMU changes three tensors, the others all of them).
+
+    Half the size of a bfloat16 copy of the model and far more precise: the rounding error is
+    relative to the (small) update, not to the weight.
+    """
+    base_params = dict(base.named_parameters())
+    delta = {}
+    for name, p in model.named_parameters():
+        d = p.detach().float() - base_params[name].detach().float()
+        if torch.any(d != 0):
+            delta[name] = d.half()
+    return delta
+
+
+@torch.no_grad()
+def apply_delta(model: PreTrainedModel, delta: dict[str, torch.Tensor]) -> None:
+    """Add a stored :func:`weight_delta` to ``model``'s weights (the target's), in place."""
+    params = dict(model.named_parameters())
+    for name, d in delta.items():
+        p = params[name]
+        p.copy_((p.float() + d.to(p.device, torch.float32)).to(p.dtype))
+
+
+def compact_like_storage(model: PreTrainedModel, base: PreTrainedModel) -> dict[str, torch.Tensor]:
+    """Round ``model`` to exactly what loading its stored delta gives: ``base + delta``.
+
+    Called before an unlearned model is scored, so a model scored fresh and the same model
+    loaded from the cache give identical results. Returns the delta.
+    """
+    delta = weight_delta(model, base)
+    with torch.no_grad():
+        base_params = dict(base.named_parameters())
+        for name, p in model.named_parameters():
+            p.copy_(base_params[name])
+    apply_delta(model, delta)
+    return delta
 
 
 def _load_saved(folder: Path, device: str) -> PreTrainedModel:
     dev = resolve_device(device)
+    if (folder / DELTA_FILE).exists():
+        # an unlearned model: its target's weights plus the stored delta
+        record = read_json(folder / "unpact.json")
+        target = folder.parent.parent / "targets" / record["target"]
+        if not target.exists():  # a pretrained target (the paper profile): its hub id
+            target = Path(record["target_source"])
+        model = _load_saved(target, device)
+        apply_delta(model, load_file(str(folder / DELTA_FILE)))
+        return model
     return AutoModelForCausalLM.from_pretrained(folder, dtype=default_dtype(dev)).to(dev).eval()
 
 
@@ -186,8 +244,10 @@ def evaluate(
     return items, verb, summary
 
 
-# Bumped whenever the training code changes what a cached model would be.
+# Bumped whenever the training code changes what a cached target model would be.
 RECIPE = 2
+# The same for unlearned models (3: stored as a float16 delta to the target).
+UNLEARN_RECIPE = 3
 
 
 def target_key(profile: Profile, bench: Benchmark, seed: int) -> str:
@@ -207,11 +267,16 @@ def ensure_target(
     """Fine-tune (once) the target model on ``bench``'s forget + retain items and corpus.
 
     Training stops at the first check where forget and retain accuracy (correct at
-    ``profile.target.tau``) both reach ``profile.target.min_accuracy``.
+    ``profile.target.tau``) both reach ``profile.target.min_accuracy``. A profile with
+    ``target_models`` (``paper``) names the target itself: it is returned as is, untrained.
 
     Returns:
         The model folder and its training record (epochs, losses, checks of the stop rule).
     """
+    if profile.target_models is not None:  # the target exists already (paper profile)
+        check_choice("benchmark", bench.name, profile.target_models)
+        source = profile.target_models[bench.name]
+        return Path(source), {"pretrained": source, "epochs": 0, "seed": seed}
     cache = Path(cache_dir or default_cache_dir())
     folder = cache / "targets" / f"{bench.name}-{profile.name}-{target_key(profile, bench, seed)}"
     if _complete(folder):
@@ -273,11 +338,12 @@ def ensure_unlearned(
     forget, retain = bench.prompts("forget"), bench.prompts("retain")
     # config_key leaves out other methods' settings, so adding or tuning them keeps this key
     settings = config_key(profile.unlearn, method)
-    key = _key(RECIPE, target.name, method, settings, forget, retain, seed)
+    key = _key(UNLEARN_RECIPE, target.name, method, settings, forget, retain, seed)
     folder = cache / "unlearned" / f"{bench.name}-{method}-{profile.name}-{key}"
     if _complete(folder):
         return folder, read_json(folder / "unpact.json")
     model, tok = load_target(target, device)
+    base = copy.deepcopy(model)
     start = time.perf_counter()
     losses = unlearn(
         model,
@@ -289,6 +355,7 @@ def ensure_unlearned(
         profile.unlearn,
         seed,
     )
+    delta = compact_like_storage(model, base)
     record = {
         "method": method,
         "seconds": round(time.perf_counter() - start, 1),
@@ -296,9 +363,16 @@ def ensure_unlearned(
         "config": asdict(profile.unlearn),
         "seed": seed,
         "target": target.name,
+        "target_source": str(target),
     }
-    save_atomic(model, tok, folder, extra={"unpact.json": record})
+    if is_main_process():  # under accelerate launch, one process writes
+        save_atomic(None, tok, folder, extra={"unpact.json": record}, tensors={DELTA_FILE: delta})
     return folder, record
+
+
+def is_main_process() -> bool:
+    """False in the processes of a multi-process launch other than the first (``RANK``)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def load_target(

@@ -72,8 +72,7 @@ def config_key(cfg: UnlearnConfig, method: str) -> dict[str, object]:
     except those owned by other methods (``config_fields``).
 
     A cache key built from this dict does not change when another method's hyper-parameters
-    are added or tuned; for the loss-based methods it equals ``dataclasses.asdict`` of the
-    configuration as it was before the ``tv`` and ``rmu`` fields existed.
+    are added or tuned.
     """
     own = set(get_method(method).config_fields)
     others = {f for m in METHODS.values() for f in m.config_fields} - own
@@ -105,7 +104,7 @@ def unlearn(
     loss_fn = m.loss
     reference = None
     if m.needs_reference:
-        reference = copy.deepcopy(model).eval()
+        reference = copy.deepcopy(model).eval()  # frozen, on the model's device
         reference.requires_grad_(False)
     return train(
         model,
@@ -113,10 +112,11 @@ def unlearn(
         fmt,
         forget,
         retain,
-        lambda f, r: loss_fn(model, reference, f, r, cfg),
+        lambda m, f, r: loss_fn(m, reference, f, r, cfg),
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         lr=cfg.lr,
         seed=seed,
+        grad_accum_steps=cfg.grad_accum_steps,
         desc=f"unlearning ({method})",
     )

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 
 import torch
+from accelerate import Accelerator
 from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -20,7 +21,7 @@ from ..prompting import ChatFormat
 from ..training import batches, qa_batch, to_device
 
 Batch = dict[str, torch.Tensor]
-StepLoss = Callable[[Batch, Batch | None], torch.Tensor]
+StepLoss = Callable[[torch.nn.Module, Batch, Batch | None], torch.Tensor]
 
 
 def train(
@@ -36,40 +37,65 @@ def train(
     lr: float,
     seed: int,
     params: Iterable[torch.nn.Parameter] | None = None,
+    grad_accum_steps: int = 1,
     desc: str = "unlearning",
 ) -> list[float]:
-    """Minimise ``step_loss(forget_batch, retain_batch)`` with AdamW; return every step's loss.
+    """Minimise ``step_loss(model, forget_batch, retain_batch)`` with AdamW; return every
+    batch's loss.
+
+    Built on :class:`accelerate.Accelerator`, so the same loop runs on a CPU (fp32), one GPU
+    (bf16 autocast) or several processes started by ``accelerate launch`` (DDP, FSDP or
+    DeepSpeed, from the launch configuration). ``batch_size`` is the global batch: with ``k``
+    processes, process ``r`` takes records ``r, r + k, ...`` of every batch, and the
+    gradients are averaged across processes. ``grad_accum_steps`` batches make one optimiser
+    step (their losses are averaged); the loss list still has one entry per batch.
 
     The random draws are, in this order: ``torch.manual_seed(seed)``; one shuffle of the retain
     set (when ``retain`` is not None); one shuffle of the forget set per epoch, all from
-    ``random.Random(seed)``.
+    ``random.Random(seed)``: the data order is the same on every process and every run.
 
     Args:
+        step_loss: computes the loss with the model it is given (the model as prepared by
+            accelerate: the same object on one process, a DDP / FSDP wrapper on several).
         retain: None when the loss needs no retain data (``step_loss`` then gets None).
         params: the parameters the optimiser updates (default: all of ``model``'s).
     """
     torch.manual_seed(seed)
     rng = random.Random(seed)
+    accelerator = Accelerator(
+        cpu=model.device.type == "cpu",
+        mixed_precision="bf16" if model.device.type == "cuda" else "no",
+        gradient_accumulation_steps=grad_accum_steps,
+    )
     opt = torch.optim.AdamW(model.parameters() if params is None else params, lr=lr)
+    # a single process gets its model back unwrapped; several get it wrapped (DDP / FSDP)
+    wrapped, opt = accelerator.prepare(model, opt)
+    rank, world = accelerator.process_index, accelerator.num_processes
+
+    def shard(chunk: list[dict]) -> dict[str, torch.Tensor]:
+        return to_device(qa_batch(tok, fmt, chunk[rank::world] or chunk), accelerator.device)
+
     retain_batches = (
         itertools.cycle(list(batches(retain, batch_size, rng))) if retain is not None else None
     )
     steps = epochs * -(-len(forget) // batch_size)
     losses: list[float] = []
-    model.train()
-    with tqdm(total=steps, desc=desc, unit="step") as bar:
+    wrapped.train()
+    with tqdm(
+        total=steps, desc=desc, unit="batch", disable=not accelerator.is_local_main_process
+    ) as bar:
         for _ in range(epochs):
             for chunk in batches(forget, batch_size, rng):
-                f = to_device(qa_batch(tok, fmt, chunk), model.device)
-                r = None
-                if retain_batches is not None:
-                    r = to_device(qa_batch(tok, fmt, next(retain_batches)), model.device)
-                loss = step_loss(f, r)
-                loss.backward()
-                opt.step()
-                opt.zero_grad(set_to_none=True)
-                losses.append(loss.item())
+                f = shard(chunk)
+                r = shard(next(retain_batches)) if retain_batches is not None else None
+                with accelerator.accumulate(wrapped), accelerator.autocast():
+                    loss = step_loss(wrapped, f, r)
+                    accelerator.backward(loss)
+                    opt.step()
+                    opt.zero_grad(set_to_none=True)
+                losses.append(accelerator.reduce(loss.detach(), reduction="mean").item())
                 bar.set_postfix(loss=f"{losses[-1]:.3f}")
                 bar.update()
     model.eval()
+    accelerator.free_memory()
     return losses

@@ -31,19 +31,21 @@ class _Reached(Exception):
 
 
 def layer_output(
-    model: PreTrainedModel, batch: dict[str, torch.Tensor], layer: int
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], layer: int
 ) -> torch.Tensor:
     """Output hidden state of ``model.model.layers[layer]``, ``[batch, seq, hidden]``.
 
-    Read through a forward hook; the forward pass stops at that layer.
+    Read through a forward hook; the forward pass stops at that layer. ``model`` may be
+    wrapped for distributed training (DDP / FSDP keep the causal LM as ``.module``).
     """
+    inner = getattr(model, "module", model)
     seen: list[torch.Tensor] = []
 
     def hook(_module, _args, output):
         seen.append(output[0] if isinstance(output, tuple) else output)
         raise _Reached
 
-    handle = model.model.layers[layer].register_forward_hook(hook)
+    handle = inner.model.layers[layer].register_forward_hook(hook)
     try:
         model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False)
     except _Reached:
@@ -125,15 +127,17 @@ def run(
         p.requires_grad_(True)
     target = cfg.rmu_c * steering_vector(model.config.hidden_size, seed).to(model.device)
 
-    def step(f: dict[str, torch.Tensor], r: dict[str, torch.Tensor] | None) -> torch.Tensor:
+    def step(
+        m: torch.nn.Module, f: dict[str, torch.Tensor], r: dict[str, torch.Tensor] | None
+    ) -> torch.Tensor:
         assert r is not None
         with torch.no_grad():
             h_frozen = layer_output(frozen, r, layer)
         return rmu_loss(
-            layer_output(model, f, layer),
+            layer_output(m, f, layer),
             f["attention_mask"],
             target,
-            layer_output(model, r, layer),
+            layer_output(m, r, layer),
             h_frozen,
             r["attention_mask"],
             cfg.rmu_alpha,
@@ -151,6 +155,7 @@ def run(
             batch_size=cfg.batch_size,
             lr=cfg.rmu_lr,
             seed=seed,
+            grad_accum_steps=cfg.grad_accum_steps,
             params=params,
             desc="unlearning (rmu)",
         )

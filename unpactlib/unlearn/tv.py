@@ -54,11 +54,12 @@ def finetune(
         fmt,
         forget,
         None,
-        lambda f, _r: nll(model, f),
+        lambda m, f, _r: nll(m, f),
         epochs=cfg.tv_epochs,
         batch_size=cfg.batch_size,
         lr=cfg.tv_lr,
         seed=seed,
+        grad_accum_steps=cfg.grad_accum_steps,
         desc="unlearning (tv): fine-tuning on forget",
     )
 

@@ -1,0 +1,129 @@
+"""The recorded search behind the ``embedded`` profile's unlearning settings.
+
+For one benchmark and some methods, unlearn the cached target model with each setting of a
+small grid and score forget, retain and utility accuracy (the unlearned model is compacted
+exactly as :func:`unpactlib.study.ensure_unlearned` stores it, then scored; it is not saved).
+Every finished setting is appended to ``data/results/embedded/tuning/<benchmark>.jsonl``; a
+setting already there is skipped, so an interrupted search resumes.
+
+    python scripts/tune_unlearning.py news ga_gdr npo_gdr --set lr=2e-5,4e-5 --set epochs=6
+
+Without ``--set`` the method's default grid (:data:`GRIDS`) is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import itertools
+import json
+import time
+from dataclasses import asdict, replace
+
+import torch
+
+import unpactlib as up
+from unpactlib import study
+from unpactlib.benchmarks import BENCHMARKS
+from unpactlib.paths import RESULTS_DIR
+from unpactlib.prompting import chat_format
+from unpactlib.results import read_jsonl, write_jsonl
+from unpactlib.unlearn import METHODS, config_key, unlearn
+
+# What we tried first, per method: the learning rate (or its analog) is what decides
+# between "nothing forgotten" and "everything broken" at this scale.
+GRIDS: dict[str, dict[str, list]] = {
+    "ga_gdr": {"lr": [2e-5, 5e-5, 1e-4]},
+    "ga_klr": {"lr": [2e-5, 5e-5, 1e-4]},
+    "npo_gdr": {"lr": [5e-5, 1e-4, 2e-4]},
+    "npo_klr": {"lr": [5e-5, 1e-4, 2e-4]},
+    "tv": {"tv_lr": [1e-4, 3e-4]},
+    "rmu": {"rmu_lr": [1e-4, 1e-3], "rmu_c": [6.5, 20.0]},
+}
+SPLITS = ("forget", "retain", "utility")
+
+
+def parse_sets(items: list[str]) -> dict[str, list]:
+    grid: dict[str, list] = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        grid[name] = [json.loads(v) for v in values.split(",")]
+    return grid
+
+
+def scores(model, tok, bench, prof) -> dict[str, list[bool]]:
+    return {
+        s: study.answer_table(
+            model,
+            tok,
+            bench[s],
+            batch_size=prof.generation_batch_size,
+            mc_scoring=bench.mc_scoring(s),
+        )["correct"].tolist()
+        for s in SPLITS
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("benchmark", choices=BENCHMARKS)
+    ap.add_argument("methods", nargs="+", choices=list(METHODS))
+    ap.add_argument("--set", action="append", default=[], help="name=v1,v2 (a grid axis)")
+    ap.add_argument("--profile", default="embedded")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+
+    prof = up.get_profile(args.profile)
+    bench = up.load_benchmark(args.benchmark).subset(prof.n_per_split)
+    out = RESULTS_DIR / args.profile / "tuning" / f"{args.benchmark}.jsonl"
+    rows = read_jsonl(out)
+    done = {json.dumps(r["key"], sort_keys=True) for r in rows}
+
+    target_path, _ = study.ensure_target(prof, bench, seed=args.seed)
+    target, tok = study.load_target(target_path)
+    before = scores(target, tok, bench, prof)
+    forget, retain = bench.prompts("forget"), bench.prompts("retain")
+
+    for method in args.methods:
+        grid = parse_sets(args.set) if args.set else GRIDS[method]
+        for values in itertools.product(*grid.values()):
+            cfg = replace(prof.unlearn, **dict(zip(grid, values)))
+            key = {"method": method, **config_key(cfg, method), "seed": args.seed}
+            if json.dumps(key, sort_keys=True) in done:
+                continue
+            model = copy.deepcopy(target)
+            start = time.perf_counter()
+            losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, args.seed)
+            study.compact_like_storage(model, target)
+            seconds = time.perf_counter() - start
+            after = scores(model, tok, bench, prof)
+            row = {
+                "key": key,
+                "method": method,
+                "changed": dict(zip(grid, values)),
+                "config": asdict(cfg),
+                "seconds": round(seconds, 1),
+                "final_loss": losses[-1],
+                **{f"{s} before": sum(before[s]) / len(before[s]) for s in SPLITS},
+                **{f"{s} after": sum(after[s]) / len(after[s]) for s in SPLITS},
+                "forget efficacy": up.forget_efficacy(before["forget"], after["forget"]).value,
+                "destructive rate": up.destructive_rate(before["retain"], after["retain"]).value,
+                "utility destructive rate": up.destructive_rate(
+                    before["utility"], after["utility"]
+                ).value,
+            }
+            rows.append(row)
+            done.add(json.dumps(key, sort_keys=True))
+            write_jsonl(out, rows)
+            print(
+                f"{args.benchmark} {method} {row['changed']}: efficacy "
+                f"{row['forget efficacy']:.2f}, destructive {row['destructive rate']:.2f}, "
+                f"utility {row['utility after']:.2f}, {row['seconds']:.0f} s",
+                flush=True,
+            )
+            del model
+
+
+if __name__ == "__main__":
+    main()
