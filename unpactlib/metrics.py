@@ -1,12 +1,20 @@
-"""The study's scores: answer correctness and the three rates (STUDY.md definitions)."""
+"""The study's scores: answer correctness and the three rates (STUDY.md definitions).
+
+Every rate is a :class:`Rate` (the counts behind a share); :meth:`Rate.ci` and
+:func:`bootstrap_ci` give its bootstrap 95 % confidence interval.
+"""
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from rouge_score import rouge_scorer
+from scipy.stats import bootstrap
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +47,52 @@ def is_correct(prediction: str, reference: str, tau: float = 0.5) -> bool:
     return rouge_l_recall(prediction, reference) >= tau
 
 
+def normalise_answer(text: str) -> str:
+    """Lower case, ASCII punctuation removed, runs of white space made one space, stripped."""
+    text = text.lower().translate(str.maketrans("", "", string.punctuation))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def exact_match(prediction: str, reference: str) -> bool:
+    """The greedy answer *is* the gold answer: equal after :func:`normalise_answer`.
+
+    Stricter than :func:`is_correct` (ROUGE-L recall at least ``tau``), which also accepts an
+    answer that contains the gold words among others ("It was Selwyn Thornmoor").
+    """
+    return normalise_answer(prediction) == normalise_answer(reference)
+
+
+def bootstrap_ci(
+    successes: Sequence[bool],
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile-bootstrap confidence interval of the share of ``True`` in ``successes``.
+
+    ``scipy.stats.bootstrap`` (percentile method, ``n_resamples`` resamples of the items
+    with replacement, random generator seeded with ``seed``, so the interval is reproducible).
+
+    Degenerate cases: no items gives ``(nan, nan)``; one item, or items all ``True`` or all
+    ``False``, give the point itself as both ends (every resample has the same share).
+    """
+    x = np.asarray(successes, dtype=float)
+    if x.size == 0:
+        return float("nan"), float("nan")
+    if x.min() == x.max():
+        return float(x[0]), float(x[0])
+    res = bootstrap(
+        (x,),
+        np.mean,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        rng=seed,
+        vectorized=True,
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
 @dataclass(frozen=True)
 class Rate:
     """A share with the counts behind it; ``value`` is NaN when nothing qualifies."""
@@ -49,6 +103,14 @@ class Rate:
     @property
     def value(self) -> float:
         return self.numerator / self.denominator if self.denominator else float("nan")
+
+    def ci(
+        self, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+    ) -> tuple[float, float]:
+        """Bootstrap confidence interval of :attr:`value` (see :func:`bootstrap_ci`): the
+        items are ``numerator`` successes and ``denominator - numerator`` failures."""
+        items = [True] * self.numerator + [False] * (self.denominator - self.numerator)
+        return bootstrap_ci(items, confidence, n_resamples, seed)
 
     def __str__(self) -> str:
         return f"{self.value:.1%} ({self.numerator}/{self.denominator})"
@@ -71,17 +133,41 @@ def destructive_rate(correct_before: Sequence[bool], correct_after: Sequence[boo
     return _lost(correct_before, correct_after)
 
 
+def _returned(
+    correct_before: Sequence[bool], correct_after: Sequence[bool], hit: Sequence[bool]
+) -> Rate:
+    """Among items correct before and wrong after unlearning, the share with ``hit``."""
+    if not len(correct_before) == len(correct_after) == len(hit):
+        raise ValueError("the three sequences must have one entry per item")
+    forgotten = [i for i, (b, a) in enumerate(zip(correct_before, correct_after)) if b and not a]
+    return Rate(sum(1 for i in forgotten if hit[i]), len(forgotten))
+
+
 def recovery_rate(
     correct_before: Sequence[bool],
     correct_after: Sequence[bool],
     correct_prompted: Sequence[bool],
 ) -> Rate:
     """Among forget items correct before and wrong after unlearning, the share that a
-    prompt-side method (weights untouched) makes correct again."""
-    if not len(correct_before) == len(correct_after) == len(correct_prompted):
-        raise ValueError("the three sequences must have one entry per item")
-    forgotten = [i for i, (b, a) in enumerate(zip(correct_before, correct_after)) if b and not a]
-    return Rate(sum(1 for i in forgotten if correct_prompted[i]), len(forgotten))
+    prompt-side method (weights untouched) makes correct again (correct = ROUGE-L recall at
+    least ``tau`` for QA, gold option on top for multiple choice)."""
+    return _returned(correct_before, correct_after, correct_prompted)
+
+
+def top1_return_rate(
+    correct_before: Sequence[bool],
+    correct_after: Sequence[bool],
+    top1_prompted: Sequence[bool],
+) -> Rate:
+    """Among the same forgotten items as :func:`recovery_rate`, the share whose gold answer is
+    again the model's top-1 answer under the prompt-side method.
+
+    ``top1_prompted`` per item: QA, the greedy answer is the gold answer
+    (:func:`exact_match`); multiple choice, the gold option has the highest score, which is
+    the same as correct, so there the two rates coincide. For QA an exact match has ROUGE-L
+    recall 1, so the top-1 return rate is at most the recovery rate.
+    """
+    return _returned(correct_before, correct_after, top1_prompted)
 
 
 def accuracy(correct: Sequence[bool]) -> Rate:

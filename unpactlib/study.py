@@ -31,22 +31,29 @@ from transformers import (
 
 from .attribution import Attribution, contribution, key_tokens
 from .benchmarks import Benchmark
-from .config import Profile, check_choice
+from .config import ParameterError, Profile, check_choice
 from .generation import greedy_answers, greedy_continuations
 from .metrics import (
     Rate,
     accuracy,
     is_correct,
     mean_rouge_l_f1,
-    recovery_rate,
     rouge_l_f1,
     rouge_l_recall,
 )
 from .models import default_dtype, load_model, resolve_device, save_atomic
 from .multiple_choice import LETTERS, mc_correct, mc_scores
 from .paths import default_cache_dir
-from .prompting import chat_format, encode_question
-from .recovery import focus_on_key, random_control
+from .prompting import chat_format, encode_question, token_words
+from .recovery import (
+    KEY_SOURCES,
+    TEMPLATES,
+    answer_prompts,
+    item_prompts,
+    probab_tokens,
+    table_rates,
+    user_message,
+)
 from .results import read_json
 from .training import finetune_target
 from .unlearn import config_key, get_method, unlearn
@@ -421,7 +428,7 @@ def recovery(
     model: PreTrainedModel,
     tok: PreTrainedTokenizerBase,
     forget: Sequence[dict],
-    keys: dict[str, list[int]],
+    keys: dict[str, list[int]] | None,
     correct_before: Sequence[bool],
     correct_after: Sequence[bool],
     *,
@@ -430,57 +437,98 @@ def recovery(
     tau: float = 0.5,
     batch_size: int = 16,
     original: PreTrainedModel | None = None,
+    key_source: str = "original",
+    unlearned_scores: dict[str, Sequence[float]] | None = None,
+    alpha: float = 0.5,
+    beta: int = 3,
+    probab_alpha: float = 0.5,
+    probab_beta: int = 3,
+    probab_max: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Rate]]:
-    """FocusOnKey and its random control on the forget items, answered by ``model``.
+    """Prompt-side recovery of the forget items, answered by ``model`` (weights untouched).
+
+    Kinds of prompt (:mod:`unpactlib.recovery`): ``FocusOnKey`` and its random ``control``
+    always; ``ProbAb`` (our reading) and ``both`` when ``unlearned_scores`` is given.
 
     Args:
-        model: the unlearned model (its weights are not changed).
-        keys: the original model's KeyTokens per item id.
+        model: the unlearned model.
+        forget: the forget items as prompt/answer pairs (``bench.prompts("forget")``; a raw
+            multiple-choice record also works, see :func:`unpactlib.recovery.user_message`).
+        keys: the original model's KeyTokens per item id (indices into the tokens of the
+            record's ``question``); unused, and may be None, when ``key_source="unlearned"``.
         correct_before, correct_after: correctness of each forget item under the target and
             the unlearned model (same order as ``forget``).
         template: key of :data:`unpactlib.recovery.TEMPLATES`.
         control_seed: the control of item ``k`` uses seed ``control_seed + k``.
+        tau: ROUGE-L recall at or above which a QA answer is correct.
         original: when given, the rewritten prompts are also answered by this model (the
             target before unlearning), columns ``original_correct_<kind>``: a check that the
             rewriting itself does not stop a model that knows the answer from giving it.
+        key_source: ``"original"`` (STUDY.md's default) emphasises ``keys``; ``"unlearned"``
+            emphasises the unlearned model's KeyTokens, ``key_tokens(unlearned_scores[id],
+            alpha, beta)``.
+        unlearned_scores: contributions of each item's question tokens under the unlearned
+            model, per id (the caller runs the attribution); needed by ProbAb and by
+            ``key_source="unlearned"``.
+        alpha, beta: the KeyToken rule, used only with ``key_source="unlearned"``.
+        probab_alpha, probab_beta, probab_max: ProbAb's deletion rule
+            (:func:`unpactlib.recovery.probab_tokens`).
 
     Returns:
-        One row per forget item (rewritten prompts, answers, correctness) and the recovery rate
-        of each prompt kind (``FocusOnKey``, ``control``).
+        One row per forget item (KeyTokens, ProbAb's deleted tokens, and per kind the user
+        message sent, the answer, ``correct_<kind>`` and ``top1_<kind>``) and the recovery
+        rate of each kind (:class:`~unpactlib.metrics.Rate`, with ``.ci()``); top-1 return
+        rates come from ``unpactlib.recovery.table_rates(table, "top1")``.
     """
-    prompts: dict[str, list[str]] = {"FocusOnKey": [], "control": []}
+    check_choice("template", template, TEMPLATES)
+    check_choice("key_source", key_source, KEY_SOURCES)
+    if key_source == "unlearned" and unlearned_scores is None:
+        raise ParameterError("key_source='unlearned' needs unlearned_scores")
+    if key_source == "original" and keys is None:
+        raise ParameterError("key_source='original' needs keys (the original KeyTokens)")
+    rows, prompts = [], []
     for k, r in enumerate(forget):
         q = encode_question(tok, r["question"])
-        prompts["FocusOnKey"].append(focus_on_key(q, keys[r["id"]], template))
-        prompts["control"].append(random_control(q, keys[r["id"]], template, seed=control_seed + k))
-    table = pd.DataFrame(
-        {
-            "id": [r["id"] for r in forget],
-            "question": [r["question"] for r in forget],
-            "answer": [r["answer"] for r in forget],
-            "correct_before": list(correct_before),
-            "correct_after": list(correct_after),
-        }
-    )
-    rates = {}
-    for name, qs in prompts.items():
-        answers = answer_table(
-            model,
-            tok,
-            [dict(r, question=p) for r, p in zip(forget, qs)],
-            tau=tau,
-            batch_size=batch_size,
+        deleted = None
+        if unlearned_scores is not None:
+            scores = unlearned_scores[r["id"]]
+            if len(scores) != len(q.ids):
+                raise ValueError(
+                    f"item {r['id']}: {len(scores)} unlearned scores for {len(q.ids)} tokens"
+                )
+            deleted = probab_tokens(scores, probab_alpha, probab_beta, probab_max)
+        item_keys = keys[r["id"]] if key_source == "original" else key_tokens(scores, alpha, beta)
+        by_kind = item_prompts(
+            q, item_keys, template=template, control_seed=control_seed + k, deleted=deleted
         )
-        table[f"prompt_{name}"] = qs
-        table[f"prediction_{name}"] = answers["prediction"]
-        table[f"correct_{name}"] = answers["correct"]
-        rates[name] = recovery_rate(correct_before, correct_after, answers["correct"].tolist())
+        prompts.append(by_kind)
+        rows.append(
+            {
+                "id": r["id"],
+                "question": r["question"],
+                "answer": r["answer"],
+                "correct_before": bool(correct_before[k]),
+                "correct_after": bool(correct_after[k]),
+                "keys": item_keys,
+                "key_words": token_words(q, item_keys),
+                "deleted": deleted,
+                "deleted_tokens": None
+                if deleted is None
+                else [tok.decode([q.ids[i]]) for i in deleted],
+            }
+        )
+    columns = ["id", "question", "answer", "correct_before", "correct_after", "keys"]
+    columns += ["key_words", "deleted", "deleted_tokens"]
+    table = pd.DataFrame(rows, columns=columns)
+    for kind in prompts[0] if prompts else ("FocusOnKey", "control"):
+        texts = [p[kind] for p in prompts]
+        answers = answer_prompts(model, tok, forget, texts, tau=tau, batch_size=batch_size)
+        table[f"prompt_{kind}"] = [user_message(r, t) for r, t in zip(forget, texts)]
+        table[f"prediction_{kind}"] = answers["prediction"]
+        table[f"correct_{kind}"] = answers["correct"]
+        table[f"top1_{kind}"] = answers["top1"]
         if original is not None:
-            table[f"original_correct_{name}"] = answer_table(
-                original,
-                tok,
-                [dict(r, question=p) for r, p in zip(forget, qs)],
-                tau=tau,
-                batch_size=batch_size,
+            table[f"original_correct_{kind}"] = answer_prompts(
+                original, tok, forget, texts, tau=tau, batch_size=batch_size
             )["correct"]
-    return table, rates
+    return table, table_rates(table, "correct")
