@@ -8,22 +8,32 @@ MODEL := .cache/models/smollm2-135m-instruct/model.safetensors
 PROFILE ?= embedded
 BENCHMARKS := news books wmdp
 PAPERMILL := $(BIN)/papermill --log-output --no-progress-bar --log-level WARNING
+# each stage's wall time goes to this file (read by the book's "Reproduce and extend" page)
+TIMED = $(BIN)/python scripts/timed.py data/results/$(PROFILE)/timings.json
 
-.PHONY: reproduce test book data venv model clean
+.PHONY: reproduce test book bench publish data venv model clean
 
 # Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
+# Each stage skips the work whose results exist for the same inputs, so a re-run resumes.
 reproduce: $(MODEL)
-	@mkdir -p book/targets; set -e; \
+	@mkdir -p book/targets book/unlearn book/attribution book/recovery; set -e; \
 	for b in $(BENCHMARKS); do \
 	  echo "== target model: $$b (profile $(PROFILE))"; \
-	  $(PAPERMILL) notebooks/01_target.ipynb book/targets/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
+	  $(TIMED) "01_target $$b" -- $(PAPERMILL) notebooks/01_target.ipynb book/targets/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
 	done; \
 	echo "== benchmarks and targets page"; \
 	$(PAPERMILL) notebooks/00_benchmarks.ipynb book/00_benchmarks.ipynb -p profile $(PROFILE); \
-	for nb in 02_unlearn 03_attribution 04_recovery; do \
-	  echo "== $$nb: news, npo_gdr (profile $(PROFILE))"; \
-	  $(PAPERMILL) notebooks/$$nb.ipynb book/$$nb.ipynb -p profile $(PROFILE); \
-	done
+	$(PAPERMILL) notebooks/02_settings.ipynb book/unlearn/settings.ipynb -p profile $(PROFILE); \
+	for stage in 02_unlearn:unlearn 03_attribution:attribution 04_recovery:recovery; do \
+	  nb=$${stage%%:*}; dir=$${stage##*:}; \
+	  for b in $(BENCHMARKS); do \
+	    echo "== $$nb: $$b, all methods (profile $(PROFILE))"; \
+	    $(TIMED) "$$nb $$b" -- $(PAPERMILL) notebooks/$$nb.ipynb book/$$dir/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
+	  done; \
+	done; \
+	echo "== summary"; \
+	$(PAPERMILL) notebooks/05_summary.ipynb book/05_summary.ipynb -p profile $(PROFILE); \
+	$(PAPERMILL) notebooks/06_reproduce.ipynb book/06_reproduce.ipynb -p profile $(PROFILE)
 	@$(MAKE) --no-print-directory book
 	@echo "The book is at _build/html/index.html"
 
@@ -32,6 +42,15 @@ test: $(MODEL)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Push the built book to the gh-pages branch (GitHub Pages).
+publish: book
+	bash scripts/publish.sh
+
+# Attribution speed: our engine against captum on real prompts (prints ratios, writes
+# data/results/bench/).
+bench: $(MODEL)
+	$(BIN)/python scripts/bench_attribution.py
 
 # Regenerate the synthetic benchmarks, then the utility split (scored by the base model).
 data: $(MODEL)

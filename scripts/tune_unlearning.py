@@ -88,7 +88,7 @@ def main() -> None:
     for method in args.methods:
         grid = parse_sets(args.set) if args.set else GRIDS[method]
         for values in itertools.product(*grid.values()):
-            cfg = replace(prof.unlearn, **dict(zip(grid, values)))
+            cfg = replace(prof.unlearn_config(args.benchmark, method), **dict(zip(grid, values)))
             key = {"method": method, **config_key(cfg, method), "seed": args.seed}
             if json.dumps(key, sort_keys=True) in done:
                 continue

@@ -35,9 +35,14 @@ def test_book_builds_without_warnings(tmp_path):
     assert "The synthetic benchmarks" in data and "Base model and target model" in data
     for b in ("news", "books", "wmdp"):
         assert "knowmem" in (html / "book" / "targets" / f"{b}.html").read_text() or b == "wmdp"
-    t1 = (html / "book" / "02_unlearn.html").read_text()
-    assert "forget efficacy" in t1 and "destructive rate" in t1
-    f2 = (html / "book" / "03_attribution.html").read_text()
-    assert "<img" in f2 and "F2" in f2
-    t2 = (html / "book" / "04_recovery.html").read_text()
-    assert "FocusOnKey recovery" in t2 and "control recovery" in t2
+    for b in ("news", "books", "wmdp"):
+        t1 = (html / "book" / "unlearn" / f"{b}.html").read_text()
+        assert "forget efficacy" in t1 and "destructive rate" in t1
+        f2 = (html / "book" / "attribution" / f"{b}.html").read_text()
+        assert f2.count("<img") >= 2 and "F2" in f2 and "F3" in f2
+        t2 = (html / "book" / "recovery" / f"{b}.html").read_text()
+        assert "FocusOnKey" in t2 and "control" in t2 and "F4" in t2
+    summary = (html / "book" / "05_summary.html").read_text()
+    for label in ("T1.", "T2.", "F1.", "F3.", "F5.", "F6."):
+        assert label in summary, label
+    assert summary.count("<img") >= 5

@@ -11,16 +11,32 @@ import papermill as pm
 import pytest
 
 from unpactlib.paths import REPO_ROOT
+from unpactlib.unlearn import METHODS
 
-NOTEBOOKS = ["00_benchmarks", "01_target", "02_unlearn", "03_attribution", "04_recovery"]
-BENCHMARKS = ["news", "books", "wmdp"]
-# (output name, source notebook, extra parameters), in the order make reproduce runs them
-RUNS = [(f"target_{b}", "01_target", {"benchmark": b}) for b in BENCHMARKS] + [
-    ("00_benchmarks", "00_benchmarks", {}),
-    ("02_unlearn", "02_unlearn", {}),
-    ("03_attribution", "03_attribution", {}),
-    ("04_recovery", "04_recovery", {}),
+NOTEBOOKS = [
+    "00_benchmarks",
+    "01_target",
+    "02_settings",
+    "02_unlearn",
+    "03_attribution",
+    "04_recovery",
+    "05_summary",
+    "06_reproduce",
 ]
+BENCHMARKS = ["news", "books", "wmdp"]
+STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
+# (output name, source notebook, extra parameters), in the order make reproduce runs them
+RUNS = (
+    [(f"target_{b}", "01_target", {"benchmark": b}) for b in BENCHMARKS]
+    + [("00_benchmarks", "00_benchmarks", {}), ("02_settings", "02_settings", {})]
+    + [
+        (f"{nb}_{b}", nb, {"benchmark": b})
+        for nb in ("02_unlearn", "03_attribution", "04_recovery")
+        for b in STUDIED
+    ]
+    + [("05_summary", "05_summary", {"benchmarks": ",".join(STUDIED)})]
+    + [("06_reproduce", "06_reproduce", {})]
+)
 pytestmark = pytest.mark.slow
 
 
@@ -50,25 +66,46 @@ def smoke_run(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_notebooks_write_their_results(smoke_run):
-    target = smoke_run["results"] / "news__target__s0"
-    run = smoke_run["results"] / "news__npo_gdr__s0"
-    for path in [
-        target / "metrics.json",
-        target / "items.csv",
-        run / "metrics.json",
-        run / "items.csv",
-        run / "contributions.jsonl",
-        run / "recovery__key_line.json",
-    ]:
-        assert path.exists(), path
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert 0.0 <= metrics["forget before"] <= 1.0
-    lines = (run / "contributions.jsonl").read_text().splitlines()
-    assert len(lines) == 2 * 12  # (6 forget + 6 retain prompts) x (original, unlearned)
-    row = json.loads(lines[0])
+    for b in STUDIED:
+        target = smoke_run["results"] / f"{b}__target__s0"
+        for name in ("metrics.json", "items.csv", "contributions.jsonl"):
+            assert (target / name).exists(), target / name
+        for method in METHODS:
+            run = smoke_run["results"] / f"{b}__{method}__s0"
+            for name in ("metrics.json", "items.csv", "config.json", "contributions.jsonl"):
+                assert (run / name).exists(), run / name
+            for name in ("recovery.json", "recovery_grid.csv", "recovery__key_line.csv"):
+                assert (run / name).exists(), run / name
+            metrics = json.loads((run / "metrics.json").read_text())
+            assert 0.0 <= metrics["forget score before"] <= 1.0
+    lines = (smoke_run["results"] / "news__npo_gdr__s0" / "contributions.jsonl").read_text()
+    rows = [json.loads(line) for line in lines.splitlines()]
+    assert len(rows) == 3 * 6  # 6 forget + 6 retain + 6 utility prompts, one model
+    row = rows[0]
     assert len(row["tokens"]) == len(row["scores"]) and set(row["keys"]) <= set(
         range(len(row["tokens"]))
     )
+
+
+def test_second_run_skips_finished_stages(smoke_run, tmp_path):
+    """Re-running a stage with the same inputs reads its results instead of recomputing."""
+    run = smoke_run["results"] / "news__ga_gdr__s0"
+    before = (run / "metrics.json").stat().st_mtime_ns
+    pm.execute_notebook(
+        str(REPO_ROOT / "notebooks" / "02_unlearn.ipynb"),
+        str(tmp_path / "again.ipynb"),
+        parameters={
+            "profile": "smoke",
+            "benchmark": "news",
+            "methods": "ga_gdr",
+            "results_dir": str(smoke_run["results"].parent),
+            "cache_dir": str(smoke_run["results"].parent.parent / "cache"),
+            "device": "cpu",
+        },
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    assert (run / "metrics.json").stat().st_mtime_ns == before
 
 
 def test_nbval_rerun_matches(smoke_run):
@@ -85,11 +122,11 @@ def test_nbval_rerun_matches(smoke_run):
 
 
 def test_bad_parameter_stops_with_allowed_values(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError, match=r"method='gd'.*npo_gdr"):
+    with pytest.raises(pm.PapermillExecutionError, match=r"methods='gd'.*npo_gdr"):
         pm.execute_notebook(
             str(REPO_ROOT / "notebooks" / "02_unlearn.ipynb"),
             str(tmp_path / "out.ipynb"),
-            parameters={"profile": "smoke", "method": "gd", "results_dir": str(tmp_path)},
+            parameters={"profile": "smoke", "methods": "gd", "results_dir": str(tmp_path)},
             cwd=str(tmp_path),
             progress_bar=False,
         )

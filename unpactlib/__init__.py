@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 
 from .attribution import Attribution, contribution, key_tokens, mean_logprob  # noqa: E402
 from .benchmarks import Benchmark, load_benchmark
-from .config import ParameterError, check_choice, check_range, get_profile
+from .config import ParameterError, check_choice, check_range, get_profile, parse_choices
 from .generation import greedy_answers
 from .metrics import (
     Rate,
@@ -43,6 +43,7 @@ __all__ = [
     "accuracy",
     "check_choice",
     "check_range",
+    "parse_choices",
     "contribution",
     "destructive_rate",
     "focus_on_key",

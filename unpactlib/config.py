@@ -9,7 +9,7 @@ its allowed values.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 
 class ParameterError(ValueError):
@@ -28,6 +28,21 @@ def check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
     if value not in allowed:
         shown = ", ".join(repr(a) for a in allowed)
         raise ParameterError(f"{name}={value!r} is not allowed; choose one of: {shown}")
+
+
+def parse_choices(name: str, text: str, allowed: Iterable[str]) -> list[str]:
+    """``"all"`` or comma-separated keys of ``allowed`` -> the list (each checked by name)."""
+    allowed = list(allowed)
+    if text.strip() == "all":
+        return list(allowed)
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise ParameterError(
+            f"{name}={text!r} names nothing; use 'all' or keys from: " + ", ".join(allowed)
+        )
+    for value in names:
+        check_choice(name, value, allowed)
+    return names
 
 
 def check_range(name: str, value: float, low: float, high: float) -> None:
@@ -91,6 +106,13 @@ class Profile:
     # benchmark -> a model that already is the target (used as is, not fine-tuned); None: the
     # target is ``model`` fine-tuned on the benchmark (TargetConfig)
     target_models: dict[str, str] | None = None
+    # benchmark -> method -> UnlearnConfig fields that differ from ``unlearn`` for that run
+    # (the embedded settings found by scripts/tune_unlearning.py)
+    unlearn_overrides: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+    def unlearn_config(self, benchmark: str, method: str) -> UnlearnConfig:
+        """The unlearning settings of one run: ``unlearn`` with that run's overrides."""
+        return replace(self.unlearn, **self.unlearn_overrides.get(benchmark, {}).get(method, {}))
 
 
 PROFILES: dict[str, Profile] = {

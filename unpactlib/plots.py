@@ -31,7 +31,7 @@ def contribution_heatmap(
     The colour scale diverges at zero (red supports the answer, blue works against it) and is
     shared by all panels, so colours compare across prompts and models.
     """
-    limit = max(float(np.abs(s).max()) for s in scores) or 1.0
+    limit = max(float(np.nanmax(np.abs(s), initial=0.0)) for s in scores) or 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     ncols = min(ncols, len(tokens))
     nrows = -(-len(tokens) // ncols)
@@ -39,7 +39,7 @@ def contribution_heatmap(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(3.6 * ncols + 0.8, (0.24 * longest + 1.0) * nrows),
+        figsize=(ncols * (0.62 * len(row_labels) + 1.8) + 0.8, (0.24 * longest + 1.3) * nrows),
         squeeze=False,
         layout="constrained",
     )
@@ -50,7 +50,7 @@ def contribution_heatmap(
         grid = np.asarray(s).T  # [n_tokens, n_models]
         im = ax.imshow(grid, cmap="RdBu_r", norm=norm, aspect="auto")
         ax.set_yticks(range(len(toks)), [t.strip() or "␣" for t in toks], fontsize=10)
-        ax.set_xticks(range(len(row_labels)), row_labels, fontsize=10)
+        ax.set_xticks(range(len(row_labels)), row_labels, fontsize=9, rotation=40, ha="left")
         ax.xaxis.tick_top()
         for k in bold:
             ax.get_yticklabels()[k].set_fontweight("bold")
@@ -61,7 +61,7 @@ def contribution_heatmap(
                 f"{v:+.2f}",
                 ha="center",
                 va="center",
-                fontsize=9,
+                fontsize=8 if len(row_labels) > 3 else 9,
                 color="white" if abs(v) > 0.6 * limit else "black",
             )
         ax.set_title(title, fontsize=11, loc="left")

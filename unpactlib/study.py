@@ -36,6 +36,8 @@ from .generation import greedy_answers, greedy_continuations
 from .metrics import (
     Rate,
     accuracy,
+    destructive_rate,
+    forget_efficacy,
     is_correct,
     mean_rouge_l_f1,
     rouge_l_f1,
@@ -54,9 +56,43 @@ from .recovery import (
     table_rates,
     user_message,
 )
-from .results import read_json
+from .results import read_json, write_json
 from .training import finetune_target
 from .unlearn import config_key, get_method, unlearn
+
+
+def stage_done(folder: Path, name: str, key: dict) -> bool:
+    """True when ``folder/name`` (a stage's record, written last by :func:`finish_stage`)
+    exists, parses and was made from the same inputs ``key``.
+
+    A record that does not parse (a damaged file) counts as missing: the stage runs again and
+    overwrites it. Results are written atomically, so a stage cut short leaves no record.
+    """
+    try:
+        return read_json(folder / name).get("key") == json.loads(json.dumps(key, default=str))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def finish_stage(folder: Path, name: str, key: dict, **extra: object) -> None:
+    """Write a stage's record (its input ``key`` and ``extra``) after all its results."""
+    write_json(folder / name, {"key": key, **extra})
+
+
+def rate_record(rate: Rate, confidence: float = 0.95) -> dict[str, object]:
+    """A rate as stored in results: counts, value, bootstrap interval, and a short text."""
+    low, high = rate.ci(confidence)
+    text = f"{rate.numerator}/{rate.denominator}"
+    if rate.denominator:
+        text += f" = {100 * rate.value:.0f} % [{100 * low:.0f}, {100 * high:.0f}]"
+    return {
+        "numerator": rate.numerator,
+        "denominator": rate.denominator,
+        "value": rate.value if rate.denominator else None,
+        "ci_low": low if rate.denominator else None,
+        "ci_high": high if rate.denominator else None,
+        "text": text,
+    }
 
 
 def _key(*parts: object) -> str:
@@ -180,6 +216,49 @@ def answer_table(
             for i, r in enumerate(records)
         ]
     )
+
+
+def answer_table_splits(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    bench: Benchmark,
+    splits: Sequence[str],
+    tau: float = 0.5,
+    batch_size: int = 16,
+) -> pd.DataFrame:
+    """:func:`answer_table` of several splits of ``bench``, each scored its own way."""
+    return pd.concat(
+        [
+            answer_table(
+                model, tok, bench[s], tau=tau, batch_size=batch_size, mc_scoring=bench.mc_scoring(s)
+            )
+            for s in splits
+        ],
+        ignore_index=True,
+    )
+
+
+def unlearning_metrics(items: pd.DataFrame) -> dict[str, object]:
+    """T1's numbers from a table with ``split``, ``correct_before`` and ``correct_after``:
+    accuracy per split before and after, forget efficacy, and the destructive rate on the
+    retain split and on the utility split (each with its counts)."""
+    out: dict[str, object] = {}
+    for split in items.split.unique():
+        part = items[items.split == split]
+        out[f"{split} score before"] = float(part.correct_before.mean())
+        out[f"{split} score"] = float(part.correct_after.mean())
+    rates = {
+        "forget efficacy": ("forget", forget_efficacy),
+        "destructive rate": ("retain", destructive_rate),
+        "utility destructive rate": ("utility", destructive_rate),
+    }
+    for name, (split, rate) in rates.items():
+        part = items[items.split == split]
+        if len(part):
+            r = rate(part.correct_before.tolist(), part.correct_after.tolist())
+            out[name] = r.value
+            out[f"{name} counts"] = [r.numerator, r.denominator]
+    return out
 
 
 def verbmem_table(
@@ -344,7 +423,8 @@ def ensure_unlearned(
     cache = Path(cache_dir or default_cache_dir())
     forget, retain = bench.prompts("forget"), bench.prompts("retain")
     # config_key leaves out other methods' settings, so adding or tuning them keeps this key
-    settings = config_key(profile.unlearn, method)
+    cfg = profile.unlearn_config(bench.name, method)
+    settings = config_key(cfg, method)
     key = _key(UNLEARN_RECIPE, target.name, method, settings, forget, retain, seed)
     folder = cache / "unlearned" / f"{bench.name}-{method}-{profile.name}-{key}"
     if _complete(folder):
@@ -359,7 +439,7 @@ def ensure_unlearned(
         forget,
         retain,
         method,
-        profile.unlearn,
+        cfg,
         seed,
     )
     delta = compact_like_storage(model, base)
@@ -367,7 +447,7 @@ def ensure_unlearned(
         "method": method,
         "seconds": round(time.perf_counter() - start, 1),
         "losses": losses,
-        "config": asdict(profile.unlearn),
+        "config": asdict(cfg),
         "seed": seed,
         "target": target.name,
         "target_source": str(target),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from ..config import UnlearnConfig, check_choice
+from ..config import UnlearnConfig, check_choice, parse_choices
 from ..prompting import ChatFormat
 from . import ga_gdr, ga_klr, npo_gdr, npo_klr, rmu, tv
 from .loop import train
@@ -65,6 +65,11 @@ def get_method(name: str) -> Method:
     """The method registered as ``name``; a ParameterError lists the registered ones."""
     check_choice("method", name, METHODS)
     return METHODS[name]
+
+
+def parse_methods(text: str) -> list[str]:
+    """``"all"`` or comma-separated method keys -> the list of keys (each checked)."""
+    return parse_choices("methods", text, METHODS)
 
 
 def config_key(cfg: UnlearnConfig, method: str) -> dict[str, object]:

@@ -1,0 +1,36 @@
+"""Run a command and record its wall time: ``python scripts/timed.py FILE STAGE -- CMD ...``.
+
+The time is stored under ``STAGE`` in the JSON file ``FILE`` (written atomically), which the
+book's "Reproduce and extend" page reads. The command's exit status is passed on; a failed
+command records nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from unpactlib.results import environment, read_json, write_json
+
+
+def main() -> int:
+    if len(sys.argv) < 5 or sys.argv[3] != "--":
+        print(__doc__, file=sys.stderr)
+        return 2
+    path, stage, cmd = Path(sys.argv[1]), sys.argv[2], sys.argv[4:]
+    start = time.perf_counter()
+    code = subprocess.call(cmd)
+    if code == 0:
+        try:
+            timings = read_json(path)
+        except (OSError, ValueError):
+            timings = {}
+        timings[stage] = {"seconds": round(time.perf_counter() - start, 1), **environment()}
+        write_json(path, timings)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
