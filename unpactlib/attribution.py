@@ -411,7 +411,7 @@ def _plan(jobs: list[_Job], token_budget: int) -> list[_Row]:
             used += len(pc.ids)
         rows.append(_Row(first, keep_cache=bool(tails)))
         while tails:
-            group, used = [tails.pop(0)], len(group_ids := [])  # noqa: F841
+            group = [tails.pop(0)]
             used = len(group[0].ids)
             while tails and used + len(tails[0].ids) <= token_budget:
                 used += len(tails[0].ids)
