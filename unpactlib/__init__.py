@@ -16,7 +16,13 @@ import warnings
 # progress bars are plain text on purpose (they render in executed notebooks and logs).
 warnings.filterwarnings("ignore", message="IProgress not found")
 
-from .attribution import Attribution, contribution, key_tokens, mean_logprob  # noqa: E402
+from .attribution import (  # noqa: E402
+    Attribution,
+    contribution,
+    contributions,
+    key_tokens,
+    mean_logprob,
+)
 from .benchmarks import Benchmark, load_benchmark
 from .config import ParameterError, check_choice, check_range, get_profile, parse_choices
 from .generation import greedy_answers
@@ -45,6 +51,7 @@ __all__ = [
     "check_range",
     "parse_choices",
     "contribution",
+    "contributions",
     "destructive_rate",
     "focus_on_key",
     "forget_efficacy",

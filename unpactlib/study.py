@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 import torch
 from safetensors.torch import load_file
-from tqdm import tqdm
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -29,7 +28,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from .attribution import Attribution, contribution, key_tokens
+from .attribution import TOKEN_BUDGET, Attribution, SpanChoice, contributions, key_tokens
 from .benchmarks import Benchmark
 from .config import ParameterError, Profile, check_choice
 from .generation import greedy_answers, greedy_continuations
@@ -477,13 +476,23 @@ def attribute(
     *,
     batch_size: int = 16,
     desc: str = "attributing",
+    answer: str = "gold",
+    span: SpanChoice = "question",
+    token_budget: int = TOKEN_BUDGET,
 ) -> list[Attribution]:
-    """``contribution`` of every record's question to its gold answer, with a progress bar."""
-    fmt = chat_format(tok)
-    return [
-        contribution(model, tok, r["question"], r["answer"], fmt=fmt, batch_size=batch_size)
-        for r in tqdm(records, desc=desc, unit="prompt")
-    ]
+    """:func:`contributions` of every record's question to its answer (the gold one by
+    default), with a progress bar. ``batch_size`` only serves models the engine does not
+    support (sliding-window or flash attention)."""
+    return contributions(
+        model,
+        tok,
+        records,
+        answer=answer,
+        span=span,
+        token_budget=token_budget,
+        batch_size=batch_size,
+        desc=desc,
+    )
 
 
 def attribution_rows(

@@ -61,3 +61,108 @@ def keytoken_summary(
             }
         )
     return pd.DataFrame(out).set_index("split")
+
+
+# --- per-prompt tracking: one definition per function -------------------------------------
+
+
+def score_change(before: Sequence[float], after: Sequence[float]) -> np.ndarray:
+    """Per-token change of contribution, ``C_after - C_before`` (same prompt, same tokens)."""
+    b, a = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    if b.shape != a.shape:
+        raise ValueError("before and after must score the same tokens")
+    return a - b
+
+
+def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
+    """Jaccard overlap ``|A & B| / |A | B|`` of two KeyToken sets; 1 when both are empty."""
+    sa, sb = set(a), set(b)
+    return 1.0 if not sa | sb else len(sa & sb) / len(sa | sb)
+
+
+def lost_positive(keys: Sequence[int], before: Sequence[float], after: Sequence[float]) -> int:
+    """How many of ``keys`` had a positive contribution before (``C > 0``) and none after
+    (``C <= 0``)."""
+    return sum(1 for k in keys if before[k] > 0 and after[k] <= 0)
+
+
+def _pairs(rows: Sequence[dict], method: str, original: str) -> list[tuple[dict, dict]]:
+    """(original row, method row) for every prompt scored under both models, in row order."""
+    by = {(r["id"], r["model"]): r for r in rows}
+    return [
+        (r, by[(r["id"], method)])
+        for r in rows
+        if r["model"] == original and (r["id"], method) in by
+    ]
+
+
+def token_changes(rows: Sequence[dict], method: str, original: str = "original") -> pd.DataFrame:
+    """One row per prompt token: its contribution before and after unlearning, the change,
+    and whether it is one of the original model's KeyTokens."""
+    out = []
+    for b, a in _pairs(rows, method, original):
+        change = score_change(b["scores"], a["scores"])
+        keys = set(b["keys"])
+        for i, token in enumerate(b["tokens"]):
+            out.append(
+                {
+                    "id": b["id"],
+                    "split": b["split"],
+                    "index": i,
+                    "token": token,
+                    "before": float(b["scores"][i]),
+                    "after": float(a["scores"][i]),
+                    "change": float(change[i]),
+                    "key": i in keys,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def prompt_tracking(rows: Sequence[dict], method: str, original: str = "original") -> pd.DataFrame:
+    """One row per prompt: the original KeyTokens' mean contribution before and after (NaN
+    when there are none), how many of them lose a positive contribution, the overlap of the
+    two models' KeyToken sets (Jaccard, and whether they are the same set), and the mean
+    change over all tokens."""
+    out = []
+    for b, a in _pairs(rows, method, original):
+        keys = b["keys"]
+        out.append(
+            {
+                "id": b["id"],
+                "split": b["split"],
+                "keys": len(keys),
+                "key mean, before": np.mean([b["scores"][k] for k in keys]) if keys else np.nan,
+                "key mean, after": np.mean([a["scores"][k] for k in keys]) if keys else np.nan,
+                "keys losing C>0": lost_positive(keys, b["scores"], a["scores"]),
+                "jaccard": jaccard(keys, a["keys"]),
+                "same set": set(keys) == set(a["keys"]),
+                "mean change": float(np.mean(score_change(b["scores"], a["scores"])))
+                if b["scores"]
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def tracking_summary(per_prompt: pd.DataFrame) -> pd.DataFrame:
+    """Per split, from :func:`prompt_tracking`: prompts, mean KeyToken contribution before and
+    after (over prompts that have KeyTokens), the share of all original KeyTokens that lose a
+    positive contribution, mean Jaccard, share of prompts with the same KeyToken set, and the
+    mean change over all tokens."""
+    out = []
+    for split, g in per_prompt.groupby("split", sort=False):
+        keys = int(g["keys"].sum())
+        out.append(
+            {
+                "split": split,
+                "prompts": len(g),
+                "key mean, before": g["key mean, before"].mean(),
+                "key mean, after": g["key mean, after"].mean(),
+                "share of keys losing C>0": g["keys losing C>0"].sum() / keys if keys else np.nan,
+                "jaccard": g["jaccard"].mean(),
+                "same set": g["same set"].mean(),
+                "mean change": g["mean change"].mean(),
+            }
+        )
+    return pd.DataFrame(out).set_index("split")
