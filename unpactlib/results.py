@@ -77,8 +77,11 @@ def write_table(path: Path, df: pd.DataFrame) -> Path:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a table written by :func:`write_table`."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    """Read a table written by :func:`write_table` (a table without columns reads as empty)."""
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def environment() -> dict[str, str]:
