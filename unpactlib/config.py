@@ -115,6 +115,16 @@ class Profile:
         return replace(self.unlearn, **self.unlearn_overrides.get(benchmark, {}).get(method, {}))
 
 
+# The embedded profile's per-method settings (the book's "Unlearning settings" page).
+EMBEDDED_SETTINGS: dict[str, dict[str, float]] = {
+    "ga_gdr": {"lr": 1e-4},
+    "ga_klr": {"lr": 1e-4},
+    "npo_gdr": {"lr": 5e-5},
+    "npo_klr": {"lr": 5e-5},
+    "tv": {"tv_lr": 1e-4, "tv_alpha": 2.0},
+    "rmu": {"rmu_lr": 1e-2, "epochs": 9, "rmu_alpha": 10.0, "rmu_c": 300.0},
+}
+
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
@@ -138,6 +148,9 @@ PROFILES: dict[str, Profile] = {
         unlearn=UnlearnConfig(
             lr=4e-5, epochs=3, batch_size=8, retain_weight=1.0, npo_beta=0.1, tv_epochs=3
         ),
+        # found on news by scripts/tune_unlearning.py (data/results/embedded/tuning/news.jsonl)
+        # and used unchanged on books and wmdp; *_klr take their *_gdr learning rate
+        unlearn_overrides={b: EMBEDDED_SETTINGS for b in ("news", "books", "wmdp")},
     ),
     # Paper scale (STUDY.md "Models and profiles"): the MUSE 7B target models and Zephyr-7B-beta,
     # the hub datasets, MUSE / WMDP script defaults. Needs GPUs and hub access; run with

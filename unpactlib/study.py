@@ -498,19 +498,33 @@ def attribute(
 def attribution_rows(
     records: Sequence[dict], attrs: Sequence[Attribution], model_name: str, alpha: float, beta: int
 ) -> list[dict]:
-    """Flat, JSON-ready rows: one per (record, model), with tokens, scores and KeyTokens."""
+    """Flat, JSON-ready rows: one per (record, model), with tokens, scores and KeyTokens.
+
+    ``keys`` index ``tokens``; ``positions`` give each token's index among the question's
+    tokens (they differ when only part of the question was attributable, e.g. an MC stem).
+    """
     return [
         {
             "id": r["id"],
             "split": r["split"],
             "model": model_name,
             "tokens": a.tokens,
+            "positions": list(a.positions),
             "scores": [round(float(s), 6) for s in a.scores],
             "lp_full": round(a.lp_full, 6),
             "keys": key_tokens(a.scores, alpha, beta),
         }
         for r, a in zip(records, attrs)
     ]
+
+
+def question_scores(row: dict, n_tokens: int) -> list[float]:
+    """A row's scores laid out over all ``n_tokens`` question tokens (NaN where a token was
+    not attributable, so it is never a KeyToken nor deleted by ProbAb)."""
+    full = [float("nan")] * n_tokens
+    for p, score in zip(row.get("positions") or range(len(row["scores"])), row["scores"]):
+        full[p] = score
+    return full
 
 
 def recovery(
