@@ -13,7 +13,7 @@ else
   git worktree add --quiet --detach "$work"
   git -C "$work" checkout --quiet --orphan gh-pages
 fi
-git -C "$work" rm -rq --ignore-unmatch . >/dev/null
+git -C "$work" rm -rfq --ignore-unmatch . >/dev/null
 cp -R "$html"/. "$work"/
 touch "$work/.nojekyll"
 git -C "$work" add -A

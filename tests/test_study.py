@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from unpactlib import study
-from unpactlib.config import ParameterError
+from unpactlib.attribution import key_tokens
+from unpactlib.config import ParameterError, get_profile
+from unpactlib.recovery import probab_tokens
 from unpactlib.unlearn import METHODS, parse_methods
 
 
@@ -44,3 +48,23 @@ def test_parse_methods():
         parse_methods("ga_gdr,gd")
     with pytest.raises(ParameterError, match="names nothing"):
         parse_methods(" , ")
+
+
+def test_question_scores_lay_a_stem_attribution_over_all_question_tokens():
+    row = {"scores": [0.5, -0.2], "positions": [1, 2]}
+    full = study.question_scores(row, 5)
+    assert full[1:3] == [0.5, -0.2]
+    assert all(math.isnan(full[i]) for i in (0, 3, 4))
+    # NaN never counts as positive or negative: not a KeyToken, never deleted by ProbAb
+    assert key_tokens(full, 0.5, 3) == [1]
+    assert probab_tokens(full, 0.5, 3) == [2]
+    # rows written before positions existed cover the whole question
+    assert study.question_scores({"scores": [1.0, 2.0]}, 2) == [1.0, 2.0]
+
+
+def test_profile_overrides_apply_to_one_run_only():
+    prof = get_profile("embedded")
+    rmu = prof.unlearn_config("news", "rmu")
+    assert rmu.rmu_c == 300.0 and rmu.epochs == 9
+    assert prof.unlearn_config("news", "npo_gdr").epochs == prof.unlearn.epochs
+    assert get_profile("smoke").unlearn_config("news", "rmu") == get_profile("smoke").unlearn
