@@ -33,6 +33,7 @@ reproduce: $(MODEL)
 	done; \
 	echo "== summary"; \
 	$(PAPERMILL) notebooks/05_summary.ipynb book/05_summary.ipynb -p profile $(PROFILE); \
+	$(PAPERMILL) notebooks/07_claims.ipynb book/07_claims.ipynb -p profile $(PROFILE); \
 	$(PAPERMILL) notebooks/06_reproduce.ipynb book/06_reproduce.ipynb -p profile $(PROFILE)
 	@$(MAKE) --no-print-directory book
 	@echo "The book is at _build/html/index.html"

@@ -22,6 +22,7 @@ NOTEBOOKS = [
     "04_recovery",
     "05_summary",
     "06_reproduce",
+    "07_claims",
 ]
 BENCHMARKS = ["news", "books", "wmdp"]
 STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
@@ -35,7 +36,7 @@ RUNS = (
         for b in STUDIED
     ]
     + [("05_summary", "05_summary", {"benchmarks": ",".join(STUDIED)})]
-    + [("06_reproduce", "06_reproduce", {})]
+    + [("06_reproduce", "06_reproduce", {}), ("07_claims", "07_claims", {})]
 )
 pytestmark = pytest.mark.slow
 
