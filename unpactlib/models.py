@@ -136,20 +136,24 @@ def convert_embedded(cache_dir: Path | None = None) -> Path:
     return save_atomic(model, tok, dest)
 
 
+def _tiny_shape(vocab_size: int, hidden: int, layers: int) -> dict[str, int]:
+    """The sizes every tiny test model shares (4 query heads over 2 key-value heads)."""
+    return {
+        "vocab_size": vocab_size,
+        "hidden_size": hidden,
+        "intermediate_size": 2 * hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 512,
+    }
+
+
 def tiny_llama(
     vocab_size: int, seed: int = 0, hidden: int = 64, layers: int = 2
 ) -> LlamaForCausalLM:
     """A tiny randomly initialised Llama-shaped model (for the ``smoke`` profile and tests)."""
-    config = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-    )
+    config = LlamaConfig(**_tiny_shape(vocab_size, hidden, layers), tie_word_embeddings=True)
     torch.manual_seed(seed)
     return LlamaForCausalLM(config)
 
@@ -160,15 +164,7 @@ def tiny_mistral(
     """A tiny randomly initialised Mistral-shaped model (Zephyr-7B's architecture: grouped
     query attention, sliding window, untied embeddings), for tests of the ``paper`` code path."""
     config = MistralConfig(
-        vocab_size=vocab_size,
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        sliding_window=256,
-        tie_word_embeddings=False,
+        **_tiny_shape(vocab_size, hidden, layers), sliding_window=256, tie_word_embeddings=False
     )
     torch.manual_seed(seed)
     return MistralForCausalLM(config)
