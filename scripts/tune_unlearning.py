@@ -52,16 +52,11 @@ def parse_sets(items: list[str]) -> dict[str, list]:
 
 
 def scores(model, tok, bench, prof) -> dict[str, list[bool]]:
-    return {
-        s: study.answer_table(
-            model,
-            tok,
-            bench[s],
-            batch_size=prof.generation_batch_size,
-            mc_scoring=bench.mc_scoring(s),
-        )["correct"].tolist()
-        for s in SPLITS
-    }
+    """Correctness of every item of each split in :data:`SPLITS`, as the notebooks score it."""
+    table = study.answer_table_splits(
+        model, tok, bench, SPLITS, batch_size=prof.generation_batch_size
+    )
+    return {s: table[table.split == s]["correct"].astype(bool).tolist() for s in SPLITS}
 
 
 def main() -> None:
