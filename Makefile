@@ -46,6 +46,7 @@ reproduce: $(MODEL)
 	@echo "The book is at _build/html/index.html"
 
 test: $(MODEL)
+	@bash scripts/ensure_browser.sh
 	$(BIN)/python -m pytest
 
 book: $(STAMP)

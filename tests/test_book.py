@@ -1,7 +1,9 @@
-"""The book builds from the committed executed notebooks with warnings as errors."""
+"""The book builds from the committed executed notebooks with warnings as errors, and every
+page loads in headless Chromium without console errors and with all its figures."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,20 @@ from unpactlib.paths import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 
-def test_book_builds_without_warnings(tmp_path):
+def _load_check_pages():
+    spec = importlib.util.spec_from_file_location(
+        "check_pages", REPO_ROOT / "scripts" / "check_pages.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["check_pages"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory) -> Path:
+    """The book built once into a fresh folder; returns its HTML folder."""
+    tmp_path = tmp_path_factory.mktemp("book")
     jb = Path(sys.executable).parent / "jupyter-book"
     proc = subprocess.run(
         [
@@ -30,7 +45,11 @@ def test_book_builds_without_warnings(tmp_path):
         text=True,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    html = tmp_path / "_build" / "html"
+    return tmp_path / "_build" / "html"
+
+
+def test_book_builds_without_warnings(built_book):
+    html = built_book
     data = (html / "book" / "00_benchmarks.html").read_text()
     assert "The synthetic benchmarks" in data and "Base model and target model" in data
     for b in ("news", "books", "wmdp"):
@@ -48,3 +67,19 @@ def test_book_builds_without_warnings(tmp_path):
     for label in ("T1.", "T2.", "F1.", "F3.", "F5.", "F6."):
         assert label in summary, label
     assert summary.count("<img") >= 5
+
+
+def test_every_page_loads_in_a_browser(built_book):
+    check_pages = _load_check_pages()
+    if check_pages.find_browser() is None:
+        pytest.skip("no Chromium on PATH (make test installs it where apt-get is allowed)")
+    reports = check_pages.check_pages(built_book)
+    pages = {Path(r.page).relative_to(built_book).as_posix() for r in reports}
+    # every chapter of the table of contents was opened
+    for page in ("book/intro.html", "book/05_summary.html", "book/unlearn/wmdp.html"):
+        assert page in pages
+    failed = {r.page: (r.broken, r.errors) for r in reports if not r.ok}
+    assert not failed, failed
+    # the figures are there and loaded: the summary page alone has at least five
+    by_page = {Path(r.page).relative_to(built_book).as_posix(): r for r in reports}
+    assert by_page["book/05_summary.html"].images >= 5
