@@ -7,14 +7,15 @@ STAMP := $(VENV)/.installed
 MODEL := .cache/models/smollm2-135m-instruct/model.safetensors
 PROFILE ?= embedded
 BENCHMARKS := news books wmdp
-# benchmarks taken through attribution and recovery (books and wmdp: unlearning only in this
-# edition, for the CPU time; every notebook runs on them, e.g. -p benchmark wmdp)
-STUDIED := news
+# extra seeds of the unlearning runs (make seeds), and the benchmarks they cover
+SEEDS ?= 1 2
+SEED_BENCHMARKS ?= news
+SEED_LIST := $(shell echo 0 $(SEEDS) | tr ' ' ',')
 PAPERMILL := $(BIN)/papermill --log-output --no-progress-bar --log-level WARNING
 # each stage's wall time goes to this file (read by the book's "Reproduce and extend" page)
 TIMED = $(BIN)/python scripts/timed.py data/results/$(PROFILE)/timings.json
 
-.PHONY: reproduce test book bench publish data venv model clean
+.PHONY: reproduce seeds test book bench publish data venv model clean
 
 # Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
 # Each stage skips the work whose results exist for the same inputs, so a re-run resumes.
@@ -33,7 +34,7 @@ reproduce: $(MODEL)
 	done; \
 	for stage in 03_attribution:attribution 04_recovery:recovery; do \
 	  nb=$${stage%%:*}; dir=$${stage##*:}; \
-	  for b in $(STUDIED); do \
+	  for b in $(BENCHMARKS); do \
 	    echo "== $$nb: $$b, all methods (profile $(PROFILE))"; \
 	    $(TIMED) "$$nb $$b" -- $(PAPERMILL) notebooks/$$nb.ipynb book/$$dir/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
 	  done; \
@@ -41,9 +42,26 @@ reproduce: $(MODEL)
 	echo "== summary"; \
 	$(PAPERMILL) notebooks/05_summary.ipynb book/05_summary.ipynb -p profile $(PROFILE); \
 	$(PAPERMILL) notebooks/07_claims.ipynb book/07_claims.ipynb -p profile $(PROFILE); \
+	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST); \
 	$(PAPERMILL) notebooks/06_reproduce.ipynb book/06_reproduce.ipynb -p profile $(PROFILE)
 	@$(MAKE) --no-print-directory book
 	@echo "The book is at _build/html/index.html"
+
+# T1 and T2 from more seeds of the unlearning runs, all from the seed-0 target: unlearning,
+# attribution and recovery again per seed and benchmark (times in timings.json, shown on the
+# "Reproduce and extend" page), then the seeds page and the book.
+seeds: $(MODEL)
+	@mkdir -p _build/seeds; set -e; \
+	for s in $(SEEDS); do \
+	  for b in $(SEED_BENCHMARKS); do \
+	    for nb in 02_unlearn 03_attribution 04_recovery; do \
+	      echo "== $$nb: $$b, seed $$s (profile $(PROFILE))"; \
+	      $(TIMED) "$$nb $$b seed $$s" -- $(PAPERMILL) notebooks/$$nb.ipynb _build/seeds/$${nb}_$${b}_s$$s.ipynb -p profile $(PROFILE) -p benchmark $$b -p seed $$s; \
+	    done; \
+	  done; \
+	done; \
+	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST)
+	@$(MAKE) --no-print-directory book
 
 test: $(MODEL)
 	@bash scripts/ensure_browser.sh

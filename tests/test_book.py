@@ -57,8 +57,7 @@ def test_book_builds_without_warnings(built_book):
     for b in ("news", "books", "wmdp"):
         t1 = (html / "book" / "unlearn" / f"{b}.html").read_text()
         assert "forget efficacy" in t1 and "destructive rate" in t1
-    # books and wmdp: unlearning only in this edition (no attribution / recovery pages yet)
-    for b in ("news",):
+    for b in ("news", "books", "wmdp"):
         f2 = (html / "book" / "attribution" / f"{b}.html").read_text()
         assert f2.count("<img") >= 2 and "F2" in f2 and "F3" in f2
         t2 = (html / "book" / "recovery" / f"{b}.html").read_text()
@@ -67,6 +66,8 @@ def test_book_builds_without_warnings(built_book):
     for label in ("T1.", "T2.", "F1.", "F3.", "F5.", "F6."):
         assert label in summary, label
     assert summary.count("<img") >= 5
+    seeds = (html / "book" / "08_seeds.html").read_text()
+    assert "over seeds" in seeds and seeds.count("<img") >= 1
 
 
 def test_every_page_loads_in_a_browser(built_book):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import papermill as pm
@@ -23,6 +26,7 @@ NOTEBOOKS = [
     "05_summary",
     "06_reproduce",
     "07_claims",
+    "08_seeds",
 ]
 BENCHMARKS = ["news", "books", "wmdp"]
 STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
@@ -35,8 +39,13 @@ RUNS = (
         for nb in ("02_unlearn", "03_attribution", "04_recovery")
         for b in STUDIED
     ]
+    + [
+        (f"{nb}_news_s1", nb, {"benchmark": "news", "seed": 1})
+        for nb in ("02_unlearn", "03_attribution", "04_recovery")
+    ]
     + [("05_summary", "05_summary", {"benchmarks": ",".join(STUDIED)})]
     + [("06_reproduce", "06_reproduce", {}), ("07_claims", "07_claims", {})]
+    + [("08_seeds", "08_seeds", {"benchmarks": "news", "seeds": "0,1"})]
 )
 pytestmark = pytest.mark.slow
 
@@ -81,6 +90,12 @@ def test_notebooks_write_their_results(smoke_run):
                 assert (run / name).exists(), run / name
             metrics = json.loads((run / "metrics.json").read_text())
             assert 0.0 <= metrics["forget score before"] <= 1.0
+    # a second seed of the unlearning runs, from the same target, summarised over seeds
+    for method in METHODS:
+        assert (smoke_run["results"] / f"news__{method}__s1" / "recovery.json").exists()
+    assert not (smoke_run["results"] / "news__target__s1").exists()
+    seeds = (smoke_run["results"] / "seeds.csv").read_text().splitlines()
+    assert len(seeds) == 1 + 2 * len(METHODS)
     lines = (smoke_run["results"] / "news__npo_gdr__s0" / "contributions.jsonl").read_text()
     rows = [json.loads(line) for line in lines.splitlines()]
     assert len(rows) == 3 * 6  # 6 forget + 6 retain + 6 utility prompts, one model
@@ -90,25 +105,105 @@ def test_notebooks_write_their_results(smoke_run):
     )
 
 
-def test_second_run_skips_finished_stages(smoke_run, tmp_path):
-    """Re-running a stage with the same inputs reads its results instead of recomputing."""
-    run = smoke_run["results"] / "news__ga_gdr__s0"
-    before = (run / "metrics.json").stat().st_mtime_ns
-    pm.execute_notebook(
-        str(REPO_ROOT / "notebooks" / "02_unlearn.ipynb"),
-        str(tmp_path / "again.ipynb"),
-        parameters={
-            "profile": "smoke",
-            "benchmark": "news",
-            "methods": "ga_gdr",
-            "results_dir": str(smoke_run["results"].parent),
-            "cache_dir": str(smoke_run["results"].parent.parent / "cache"),
-            "device": "cpu",
-        },
-        cwd=str(tmp_path),
-        progress_bar=False,
+def test_second_run_skips_finished_stages_and_redoes_damaged_ones(smoke_run, tmp_path):
+    """Re-running a stage with the same inputs reads its results instead of recomputing; a
+    stage whose result file was damaged is computed again, to the same bytes."""
+    results_dir = smoke_run["results"].parent
+    params = {
+        "profile": "smoke",
+        "benchmark": "news",
+        "methods": "ga_gdr,npo_gdr",
+        "results_dir": results_dir,
+        "cache_dir": results_dir.parent / "cache",
+        "device": "cpu",
+    }
+    kept = smoke_run["results"] / "news__ga_gdr__s0"
+    damaged = smoke_run["results"] / "news__npo_gdr__s0"
+    before = (kept / "metrics.json").stat().st_mtime_ns
+    good = (damaged / "items.csv").read_bytes()
+    (damaged / "items.csv").write_bytes(good[: len(good) // 2])  # cut short
+    subprocess.run(
+        _papermill("02_unlearn", tmp_path / "again.ipynb", params),
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
     )
-    assert (run / "metrics.json").stat().st_mtime_ns == before
+    assert (kept / "metrics.json").stat().st_mtime_ns == before
+    assert (damaged / "items.csv").read_bytes() == good
+
+
+def _papermill(notebook: str, out: Path, params: dict) -> list[str]:
+    args = [str(Path(sys.executable).parent / "papermill"), "--no-progress-bar"]
+    args += [str(REPO_ROOT / "notebooks" / f"{notebook}.ipynb"), str(out)]
+    for k, v in params.items():
+        args += ["-p", k, str(v)]
+    return args
+
+
+def _differing(new: Path, old: Path) -> list[str]:
+    """Names of the files of run folder ``new`` that ``old`` lacks or holds other bytes of
+    (provenance.json aside: it holds wall times and versions, the one thing runs differ in)."""
+    names = [p.name for p in new.iterdir() if not p.name.startswith(".")]
+    return sorted(
+        n
+        for n in names
+        if n != "provenance.json"
+        and (not (old / n).exists() or (old / n).read_bytes() != (new / n).read_bytes())
+    )
+
+
+def test_killed_run_loses_nothing_resumes_and_gives_identical_results(smoke_run, tmp_path):
+    """Kill 02_unlearn (all six methods) once its first method is finished; the finished
+    method survives intact, the next run resumes after it, and every result file is
+    byte-identical to the first smoke run's."""
+    cache = smoke_run["results"].parent.parent / "cache"  # the trained models are reused
+    results_dir = tmp_path / "results"
+    params = {
+        "profile": "smoke",
+        "benchmark": "news",
+        "results_dir": results_dir,
+        "cache_dir": cache,
+        "device": "cpu",
+    }
+    first = results_dir / "smoke" / "news__ga_gdr__s0"
+    proc = subprocess.Popen(
+        _papermill("02_unlearn", tmp_path / "killed.ipynb", params),
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while not (first / "config.json").exists():
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # papermill and its kernel, mid-way
+        proc.wait()
+    last = results_dir / "smoke" / "news__rmu__s0"
+    assert not (last / "config.json").exists(), "the run was not interrupted mid-way"
+    finished = (first / "metrics.json").stat().st_mtime_ns
+    assert sorted(p.name for p in first.iterdir() if not p.name.startswith(".")) == [
+        "config.json",
+        "items.csv",
+        "losses.json",
+        "metrics.json",
+        "provenance.json",
+    ]
+
+    subprocess.run(
+        _papermill("02_unlearn", tmp_path / "resumed.ipynb", params),
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    assert (first / "metrics.json").stat().st_mtime_ns == finished  # not computed again
+    for method in METHODS:
+        run = results_dir / "smoke" / f"news__{method}__s0"
+        assert (run / "config.json").exists(), method
+        assert _differing(run, smoke_run["results"] / f"news__{method}__s0") == [], method
 
 
 def test_nbval_rerun_matches(smoke_run):
@@ -142,3 +237,51 @@ def test_source_notebooks_have_no_outputs_and_one_parameters_cell():
         assert all(not c["outputs"] for c in code), name
         tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
         assert len(tagged) == 1, name
+
+
+def test_another_model_from_a_local_folder_writes_its_own_results(tmp_path):
+    """``-p model <folder>`` runs the notebook on that base model; its results go to a folder
+    of their own (``<profile>@<model>``) beside the profile's."""
+    from unpactlib.models import load_model
+
+    model, tok = load_model("smoke", device="cpu", cache_dir=tmp_path / "cache")
+    folder = tmp_path / "my-model"
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    pm.execute_notebook(
+        str(REPO_ROOT / "notebooks" / "01_target.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters={
+            "profile": "smoke",
+            "benchmark": "news",
+            "model": str(folder),
+            "results_dir": str(tmp_path / "results"),
+            "cache_dir": str(tmp_path / "cache"),
+            "device": "cpu",
+        },
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    (run,) = (tmp_path / "results").glob("smoke@*/news__target__s0")
+    assert run.parent.name.endswith("my-model")
+    assert (run / "items.csv").exists() and (run / "config.json").exists()
+
+
+def test_a_model_id_that_cannot_be_loaded_offline_names_the_local_alternative(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the kernel inherits it: no network wait
+    with pytest.raises(pm.PapermillExecutionError, match=r"model='no-such-org/no-model'.*local"):
+        pm.execute_notebook(
+            str(REPO_ROOT / "notebooks" / "01_target.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={
+                "profile": "smoke",
+                "model": "no-such-org/no-model",
+                "results_dir": str(tmp_path / "results"),
+                "cache_dir": str(tmp_path / "cache"),
+                "device": "cpu",
+            },
+            cwd=str(tmp_path),
+            progress_bar=False,
+        )

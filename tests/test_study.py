@@ -14,14 +14,59 @@ from unpactlib.recovery import probab_tokens
 from unpactlib.unlearn import METHODS, parse_methods
 
 
+def _finished(folder, cache, key):
+    (folder / "items.csv").write_text("id,correct\na,1\nb,0\n")
+    (folder / "metrics.json").write_text('{"forget efficacy": 0.5}\n')
+    study.finish_stage(
+        folder,
+        "config.json",
+        key,
+        files=["items.csv", "metrics.json"],
+        cache_dir=cache,
+        seconds=1.5,
+        method="ga_gdr",
+    )
+
+
 def test_stage_done_needs_same_key_and_a_readable_record(tmp_path):
     key = {"target": "t", "unlearn": {"lr": 4e-5}}
-    assert not study.stage_done(tmp_path, "config.json", key)
-    study.finish_stage(tmp_path, "config.json", key, method="ga_gdr")
-    assert study.stage_done(tmp_path, "config.json", key)
-    assert not study.stage_done(tmp_path, "config.json", {**key, "unlearn": {"lr": 1e-4}})
-    (tmp_path / "config.json").write_text('{"key": {"target"')  # cut short
-    assert not study.stage_done(tmp_path, "config.json", key)
+    run, cache = tmp_path / "run", tmp_path / "cache"
+    run.mkdir()
+    assert not study.stage_done(run, "config.json", key, cache)
+    _finished(run, cache, key)
+    assert study.stage_done(run, "config.json", key, cache)
+    assert not study.stage_done(run, "config.json", {**key, "unlearn": {"lr": 1e-4}}, cache)
+    (run / "config.json").write_text('{"key": {"target"')  # cut short
+    assert not study.stage_done(run, "config.json", key, cache)
+
+
+def test_a_damaged_result_file_is_recomputed_not_read(tmp_path):
+    key = {"target": "t"}
+    run, cache = tmp_path / "run", tmp_path / "cache"
+    run.mkdir()
+    _finished(run, cache, key)
+    good = (run / "items.csv").read_bytes()
+    (run / "items.csv").write_bytes(good[:-4])  # truncated, e.g. by a full disk
+    assert not study.stage_done(run, "config.json", key, cache)
+    (run / "items.csv").write_bytes(good)
+    assert study.stage_done(run, "config.json", key, cache)
+    (run / "metrics.json").unlink()
+    assert not study.stage_done(run, "config.json", key, cache)
+
+
+def test_records_from_elsewhere_are_recomputed_and_runs_write_identical_records(tmp_path):
+    """A record without this machine's stamp (e.g. committed to git) is not trusted; two runs
+    of a stage write byte-identical records, their wall time going to provenance.json."""
+    key = {"target": "t"}
+    run = tmp_path / "run"
+    run.mkdir()
+    _finished(run, tmp_path / "cache_a", key)
+    first = (run / "config.json").read_bytes()
+    assert not study.stage_done(run, "config.json", key, tmp_path / "cache_b")  # a fresh clone
+    _finished(run, tmp_path / "cache_b", key)
+    assert (run / "config.json").read_bytes() == first
+    assert study.stage_seconds(run, "config.json") == 1.5
+    assert "environment" in study.read_json(run / study.PROVENANCE)["config"]
 
 
 def test_unlearning_metrics_by_hand():

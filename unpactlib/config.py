@@ -8,6 +8,7 @@ its allowed values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -187,7 +188,16 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def get_profile(name: str) -> Profile:
-    """Return the profile called ``name``; a :class:`ParameterError` names the allowed ones."""
+def get_profile(name: str, model: str = "") -> Profile:
+    """Return the profile called ``name``; a :class:`ParameterError` names the allowed ones.
+
+    With ``model`` (a hub id or a local folder; empty keeps the profile's own), the profile
+    runs on that base model instead and is named ``<name>@<model>`` (``/`` written as ``--``),
+    so its results go to their own folder beside the others.
+    """
     check_choice("profile", name, PROFILES)
-    return PROFILES[name]
+    profile = PROFILES[name]
+    if not model or model == profile.model:
+        return profile
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.strip("/").replace("/", "--"))[-80:]
+    return replace(profile, model=model, name=f"{name}@{slug}")

@@ -55,27 +55,86 @@ from .recovery import (
     table_rates,
     user_message,
 )
-from .results import read_json, write_json
+from .results import environment, read_json, write_json
 from .training import finetune_target
 from .unlearn import config_key, get_method, unlearn
 
 
-def stage_done(folder: Path, name: str, key: dict) -> bool:
-    """True when ``folder/name`` (a stage's record, written last by :func:`finish_stage`)
-    exists, parses and was made from the same inputs ``key``.
+PROVENANCE = "provenance.json"  # a stage's wall time and software: the one file runs differ in
 
-    A record that does not parse (a damaged file) counts as missing: the stage runs again and
-    overwrites it. Results are written atomically, so a stage cut short leaves no record.
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _stamp(folder: Path, name: str, cache_dir: Path | str | None) -> Path:
+    """This machine's note that it finished the stage recorded in ``folder/name``."""
+    where = str((Path(folder) / name).resolve())
+    digest = hashlib.sha256(where.encode()).hexdigest()[:20]
+    return Path(cache_dir or default_cache_dir()) / "stages" / f"{digest}.json"
+
+
+def stage_done(folder: Path, name: str, key: dict, cache_dir: Path | str | None = None) -> bool:
+    """True when the stage recorded in ``folder/name`` is finished, for the same inputs, on
+    this machine, and its result files are intact.
+
+    A stage counts as done only when all of these hold (else it runs again and overwrites):
+
+    * its record (written last by :func:`finish_stage`) parses and holds the same ``key``;
+    * every result file the record lists exists with the SHA-256 it had when the stage ended,
+      so a truncated, damaged or half-copied file is recomputed, never read as data;
+    * the cache folder holds this machine's stamp of that very record. Results committed to
+      git carry no stamp, so a fresh clone recomputes them (``make reproduce`` reproduces),
+      and a second run on the same machine skips them.
     """
     try:
-        return read_json(folder / name).get("key") == json.loads(json.dumps(key, default=str))
-    except (OSError, ValueError, AttributeError):
+        record = read_json(Path(folder) / name)
+        if record.get("key") != json.loads(json.dumps(key, default=str)):
+            return False
+        files = record["files"]
+        if not files or any(file_digest(Path(folder) / f) != digest for f, digest in files.items()):
+            return False
+        return read_json(_stamp(folder, name, cache_dir)) == {
+            "record": file_digest(Path(folder) / name)
+        }
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return False
 
 
-def finish_stage(folder: Path, name: str, key: dict, **extra: object) -> None:
-    """Write a stage's record (its input ``key`` and ``extra``) after all its results."""
-    write_json(folder / name, {"key": key, **extra})
+def finish_stage(
+    folder: Path,
+    name: str,
+    key: dict,
+    files: Sequence[str],
+    cache_dir: Path | str | None = None,
+    seconds: float | None = None,
+    **extra: object,
+) -> None:
+    """Close a stage: write its record, then this machine's stamp of it.
+
+    Call it after every result file is written. The record holds the input ``key``, the
+    SHA-256 of each of ``files`` (names in ``folder``) and ``extra``; it changes only when the
+    results do, so two runs of the same code write identical records. What does differ
+    between runs (``seconds`` of wall time, versions, device, git revision) goes to
+    ``provenance.json`` beside it.
+    """
+    folder = Path(folder)
+    digests = {f: file_digest(folder / f) for f in sorted(files)}
+    provenance = read_json(folder / PROVENANCE) if (folder / PROVENANCE).exists() else {}
+    stage = Path(name).stem
+    provenance[stage] = {"environment": environment(), "seconds": seconds}
+    write_json(folder / PROVENANCE, provenance)
+    write_json(folder / name, {"key": key, "files": digests, **extra})
+    write_json(_stamp(folder, name, cache_dir), {"record": file_digest(folder / name)})
+
+
+def stage_seconds(folder: Path, name: str) -> float | None:
+    """The wall time :func:`finish_stage` noted for the stage recorded in ``folder/name``."""
+    try:
+        return read_json(Path(folder) / PROVENANCE)[Path(name).stem]["seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def rate_record(rate: Rate, confidence: float = 0.95) -> dict[str, object]:
