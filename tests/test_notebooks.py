@@ -39,9 +39,18 @@ RUNS = (
         for nb in ("02_unlearn", "03_attribution", "04_recovery")
         for b in STUDIED
     ]
-    + [
-        (f"{nb}_news_s1", nb, {"benchmark": "news", "seed": 1})
-        for nb in ("02_unlearn", "03_attribution", "04_recovery")
+    + [  # a second unlearning seed, with what make seeds passes
+        ("02_unlearn_news_s1", "02_unlearn", {"benchmark": "news", "seed": 1}),
+        (
+            "03_attribution_news_s1",
+            "03_attribution",
+            {"benchmark": "news", "seed": 1, "n_retain": 1, "n_utility": 1, "n_compare": 0},
+        ),
+        (
+            "04_recovery_news_s1",
+            "04_recovery",
+            {"benchmark": "news", "seed": 1, "templates": "key_line", "grid_alphas": "0.5"},
+        ),
     ]
     + [("05_summary", "05_summary", {"benchmarks": ",".join(STUDIED)})]
     + [("06_reproduce", "06_reproduce", {}), ("07_claims", "07_claims", {})]
@@ -94,6 +103,11 @@ def test_notebooks_write_their_results(smoke_run):
     for method in METHODS:
         assert (smoke_run["results"] / f"news__{method}__s1" / "recovery.json").exists()
     assert not (smoke_run["results"] / "news__target__s1").exists()
+    # seed 1 scored fewer prompts: the target's larger set was read, not overwritten
+    target_rows = (smoke_run["results"] / "news__target__s0" / "contributions.jsonl").read_text()
+    assert len(target_rows.splitlines()) == 18
+    s1_rows = (smoke_run["results"] / "news__rmu__s1" / "contributions.jsonl").read_text()
+    assert len(s1_rows.splitlines()) == 6 + 1 + 1
     seeds = (smoke_run["results"] / "seeds.csv").read_text().splitlines()
     assert len(seeds) == 1 + 2 * len(METHODS)
     lines = (smoke_run["results"] / "news__npo_gdr__s0" / "contributions.jsonl").read_text()

@@ -54,6 +54,24 @@ def test_a_damaged_result_file_is_recomputed_not_read(tmp_path):
     assert not study.stage_done(run, "config.json", key, cache)
 
 
+def test_a_stage_over_more_items_covers_a_run_over_fewer(tmp_path):
+    run, cache = tmp_path / "run", tmp_path / "cache"
+    run.mkdir()
+    _finished(run, cache, {"model": "m", "alpha": 0.5, "ids": ["a", "b", "c"]})
+    assert study.stage_covers(
+        run, "config.json", {"model": "m", "alpha": 0.5, "ids": ["c", "a"]}, cache
+    )
+    assert not study.stage_covers(
+        run, "config.json", {"model": "m", "alpha": 0.5, "ids": ["d"]}, cache
+    )
+    assert not study.stage_covers(
+        run, "config.json", {"model": "m", "alpha": 0.2, "ids": ["a"]}, cache
+    )
+    assert not study.stage_covers(
+        run, "config.json", {"model": "m", "alpha": 0.5, "ids": ["a"]}, tmp_path / "x"
+    )
+
+
 def test_records_from_elsewhere_are_recomputed_and_runs_write_identical_records(tmp_path):
     """A record without this machine's stamp (e.g. committed to git) is not trusted; two runs
     of a stage write byte-identical records, their wall time going to provenance.json."""

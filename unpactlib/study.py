@@ -102,6 +102,25 @@ def stage_done(folder: Path, name: str, key: dict, cache_dir: Path | str | None 
         return False
 
 
+def stage_covers(
+    folder: Path, name: str, key: dict, cache_dir: Path | str | None = None, field: str = "ids"
+) -> bool:
+    """True when the stage recorded in ``folder/name`` is done (:func:`stage_done`) for inputs
+    that equal ``key`` except that their list ``field`` holds every item of ``key[field]``
+    and maybe more: a run over a subset of the items can read those results instead of
+    computing them again (and overwriting the larger set)."""
+    try:
+        stored = read_json(Path(folder) / name)["key"]
+        wanted = json.loads(json.dumps(key, default=str))
+        return (
+            {**stored, field: wanted[field]} == wanted
+            and set(map(str, wanted[field])) <= set(map(str, stored[field]))
+            and stage_done(folder, name, stored, cache_dir)
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def finish_stage(
     folder: Path,
     name: str,
