@@ -54,7 +54,7 @@ reproduce: $(MODEL)
 # utility prompt besides; the target's scores are read from seed 0's larger set), recovery
 # with the first template and no alpha/beta grid.
 SEED_03 := -p n_retain 1 -p n_utility 1 -p n_compare 0
-SEED_04 := -p templates key_line -p grid_alphas 0.5 -p grid_betas 3
+SEED_04 := -r templates key_line -r grid_alphas 0.5 -r grid_betas 3
 seeds: $(MODEL)
 	@mkdir -p _build/seeds; set -e; \
 	for s in $(SEEDS); do \
