@@ -539,12 +539,16 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
+    """The tokenizer saved with a model by :func:`ensure_target` or :func:`ensure_unlearned`."""
+    return AutoTokenizer.from_pretrained(folder)
+
+
 def load_target(
     folder: Path, device: str = "auto"
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a model saved by :func:`ensure_target` or :func:`ensure_unlearned`."""
-    tok = AutoTokenizer.from_pretrained(folder)
-    return _load_saved(folder, device), tok
+    return _load_saved(folder, device), load_tokenizer(folder)
 
 
 def attribute(
