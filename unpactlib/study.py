@@ -59,7 +59,6 @@ from .results import environment, read_json, write_json
 from .training import finetune_target
 from .unlearn import config_key, get_method, unlearn
 
-
 PROVENANCE = "provenance.json"  # a stage's wall time and software: the one file runs differ in
 
 
