@@ -253,6 +253,24 @@ def test_source_notebooks_have_no_outputs_and_one_parameters_cell():
         assert len(tagged) == 1, name
 
 
+def _target_notebook(tmp_path: Path, model: str) -> None:
+    """01_target on news under the smoke profile with base model ``model``, into ``tmp_path``."""
+    pm.execute_notebook(
+        str(REPO_ROOT / "notebooks" / "01_target.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters={
+            "profile": "smoke",
+            "benchmark": "news",
+            "model": model,
+            "results_dir": str(tmp_path / "results"),
+            "cache_dir": str(tmp_path / "cache"),
+            "device": "cpu",
+        },
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+
+
 def test_another_model_from_a_local_folder_writes_its_own_results(tmp_path):
     """``-p model <folder>`` runs the notebook on that base model; its results go to a folder
     of their own (``<profile>@<model>``) beside the profile's."""
@@ -262,20 +280,7 @@ def test_another_model_from_a_local_folder_writes_its_own_results(tmp_path):
     folder = tmp_path / "my-model"
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
-    pm.execute_notebook(
-        str(REPO_ROOT / "notebooks" / "01_target.ipynb"),
-        str(tmp_path / "out.ipynb"),
-        parameters={
-            "profile": "smoke",
-            "benchmark": "news",
-            "model": str(folder),
-            "results_dir": str(tmp_path / "results"),
-            "cache_dir": str(tmp_path / "cache"),
-            "device": "cpu",
-        },
-        cwd=str(tmp_path),
-        progress_bar=False,
-    )
+    _target_notebook(tmp_path, model=str(folder))
     (run,) = (tmp_path / "results").glob("smoke@*/news__target__s0")
     assert run.parent.name.endswith("my-model")
     assert (run / "items.csv").exists() and (run / "config.json").exists()
@@ -286,16 +291,4 @@ def test_a_model_id_that_cannot_be_loaded_offline_names_the_local_alternative(
 ):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the kernel inherits it: no network wait
     with pytest.raises(pm.PapermillExecutionError, match=r"model='no-such-org/no-model'.*local"):
-        pm.execute_notebook(
-            str(REPO_ROOT / "notebooks" / "01_target.ipynb"),
-            str(tmp_path / "out.ipynb"),
-            parameters={
-                "profile": "smoke",
-                "model": "no-such-org/no-model",
-                "results_dir": str(tmp_path / "results"),
-                "cache_dir": str(tmp_path / "cache"),
-                "device": "cpu",
-            },
-            cwd=str(tmp_path),
-            progress_bar=False,
-        )
+        _target_notebook(tmp_path, model="no-such-org/no-model")
