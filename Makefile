@@ -18,7 +18,8 @@ TIMED = $(BIN)/python scripts/timed.py data/results/$(PROFILE)/timings.json
 .PHONY: reproduce seeds test book bench publish data venv model clean
 
 # Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
-# Each stage skips the work whose results exist for the same inputs, so a re-run resumes.
+# Each stage skips work this machine already finished for the same inputs (records, hashes
+# and stamps: unpactlib.study.stage_done), so a re-run resumes; a fresh clone recomputes all.
 reproduce: $(MODEL)
 	@mkdir -p book/targets book/unlearn book/attribution book/recovery; set -e; \
 	for b in $(BENCHMARKS); do \
