@@ -1,0 +1,135 @@
+"""Measure ``make reproduce`` on a fresh clone: wall time, peak memory, resume after Ctrl-C.
+
+    python3 scripts/fresh_reproduce.py [--interrupt-after SECONDS] [--profile embedded]
+
+Clones this checkout's HEAD into a temporary folder (no venv, no model, no caches: what a new
+user has), runs ``make reproduce`` there in a process session of its own and, every second,
+sums the resident memory of every process of that session (make, papermill, the kernels).
+With ``--interrupt-after``, the run gets SIGINT (what Ctrl-C sends) after that many seconds,
+and ``make reproduce`` is started again in the same clone, which must resume.
+
+Writes, in this checkout, ``data/results/<profile>/fresh_clone.json`` (each run's wall time and
+exit status, the peak memory, the commit, and the result files of the clone that differ from
+the committed ones) and ``fresh_clone_timings.json`` (the clone's per-stage times). Standard
+library only: it runs before the clone's virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+# files a re-run is expected to rewrite: run times and the machine that measured them
+EXPECTED_CHANGES = ("provenance.json", "timings.json")
+
+
+def session_rss(sid: int) -> int:
+    """Bytes resident in memory, summed over the processes of session ``sid``."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+            if int(fields[3]) == sid:  # fields: state ppid pgrp session ...
+                total += int((entry / "statm").read_text().split()[1]) * PAGE
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while being read
+    return total
+
+
+def run(clone: Path, log: Path, interrupt_after: float | None) -> dict:
+    """One ``make reproduce`` in ``clone``; its wall time, exit status and peak memory."""
+    start = time.monotonic()
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            ["make", "reproduce"], cwd=clone, stdout=out, stderr=out, start_new_session=True
+        )
+        peak, interrupted = 0, False
+        while proc.poll() is None:
+            peak = max(peak, session_rss(proc.pid))
+            due = interrupt_after is not None and time.monotonic() - start >= interrupt_after
+            if due and not interrupted:
+                os.killpg(proc.pid, signal.SIGINT)
+                interrupted = True
+            time.sleep(1.0)
+    return {
+        "wall_seconds": round(time.monotonic() - start, 1),
+        "exit_status": proc.returncode,
+        "interrupted": interrupted,
+        "peak_gb": round(peak / 2**30, 2),
+    }
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Standard output of ``git ARGS`` run in ``cwd`` (an error if git fails)."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def changed_results(clone: Path) -> list[str]:
+    """Result files of the clone that differ from the commit (expected rewrites left out)."""
+    out = git(clone, "status", "--porcelain", "--", "data/results")
+    paths = [line[3:] for line in out.splitlines()]
+    return [p for p in paths if Path(p).name not in EXPECTED_CHANGES]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--interrupt-after", type=float, default=None, metavar="SECONDS")
+    parser.add_argument("--profile", default="embedded")
+    parser.add_argument("--workdir", default=None, help="where to clone (default: a temp dir)")
+    args = parser.parse_args()
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="unpact-fresh-"))
+    clone = work / "unpact"
+    git(ROOT, "clone", "--quiet", str(ROOT), str(clone))
+    commit = git(clone, "rev-parse", "--short", "HEAD").strip()
+    log = work / "reproduce.log"
+    print(f"fresh clone of {commit} in {clone}; log: {log}", flush=True)
+
+    runs = [run(clone, log, args.interrupt_after)]
+    if runs[0]["interrupted"]:
+        print(f"interrupted after {runs[0]['wall_seconds']} s; running again", flush=True)
+        runs.append(run(clone, log, None))
+    record = {
+        "commit": commit,
+        "date": dt.date.today().isoformat(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PHYS_PAGES") * PAGE / 2**30, 1),
+        "runs": runs,
+        "wall_seconds": round(sum(r["wall_seconds"] for r in runs), 1),
+        "peak_gb": max(r["peak_gb"] for r in runs),
+        "changed_results": changed_results(clone),
+    }
+    results = ROOT / "data" / "results" / args.profile
+    results.mkdir(parents=True, exist_ok=True)
+    write_atomic(results / "fresh_clone.json", json.dumps(record, indent=2) + "\n")
+    timings = clone / "data" / "results" / args.profile / "timings.json"
+    if timings.exists():
+        write_atomic(results / "fresh_clone_timings.json", timings.read_text())
+    print(json.dumps(record, indent=2))
+    return 0 if runs[-1]["exit_status"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""scripts/fresh_reproduce.py: memory of a process session, an interrupted run, changed files."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from unpactlib.paths import REPO_ROOT
+
+
+def _load():
+    path = REPO_ROOT / "scripts" / "fresh_reproduce.py"
+    spec = importlib.util.spec_from_file_location("fresh_reproduce", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fresh_reproduce"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fresh = _load()
+
+
+def _own_rss() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_session_rss_counts_this_process():
+    """This process's session holds at least this process's resident memory."""
+    assert fresh.session_rss(os.getsid(0)) >= _own_rss()
+    assert fresh.session_rss(-1) == 0  # no process is in session -1
+
+
+def _makefile(folder: Path, recipe: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Makefile").write_text(f"reproduce:\n\t{recipe}\n")
+    return folder
+
+
+def test_run_times_a_finished_make(tmp_path):
+    clone = _makefile(tmp_path / "ok", "python3 -c 'x = bytearray(50 * 2**20); print(len(x))'")
+    out = fresh.run(clone, tmp_path / "ok.log", interrupt_after=None)
+    assert out["exit_status"] == 0 and not out["interrupted"]
+    assert out["peak_gb"] >= 0.0 and out["wall_seconds"] < 30
+    assert "52428800" in (tmp_path / "ok.log").read_text()
+
+
+def test_run_interrupts_with_sigint(tmp_path):
+    """SIGINT reaches make's recipe (as Ctrl-C would) and the run stops long before it ends."""
+    clone = _makefile(tmp_path / "slow", "sleep 60")
+    out = fresh.run(clone, tmp_path / "slow.log", interrupt_after=1.0)
+    assert out["interrupted"]
+    assert out["exit_status"] != 0
+    assert out["wall_seconds"] < 30
+
+
+def test_changed_results_leaves_out_expected_rewrites(tmp_path):
+    repo = tmp_path / "repo"
+    results = repo / "data" / "results" / "p" / "run"
+    results.mkdir(parents=True)
+    for name in ("items.csv", "provenance.json", "same.csv"):
+        (results / name).write_text("a\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "results"], cwd=repo, check=True)
+    (results / "items.csv").write_text("b\n")
+    (results / "provenance.json").write_text("b\n")
+    assert fresh.changed_results(repo) == ["data/results/p/run/items.csv"]
