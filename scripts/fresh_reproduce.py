@@ -56,20 +56,27 @@ def run(clone: Path, log: Path, interrupt_after: float | None) -> dict:
         proc = subprocess.Popen(
             ["make", "reproduce"], cwd=clone, stdout=out, stderr=out, start_new_session=True
         )
-        peak, interrupted = 0, False
+        peak, interrupted, stage = 0, False, ""
         while proc.poll() is None:
             peak = max(peak, session_rss(proc.pid))
             due = interrupt_after is not None and time.monotonic() - start >= interrupt_after
             if due and not interrupted:
                 os.killpg(proc.pid, signal.SIGINT)
-                interrupted = True
+                interrupted, stage = True, current_stage(log)
             time.sleep(1.0)
     return {
         "wall_seconds": round(time.monotonic() - start, 1),
         "exit_status": proc.returncode,
         "interrupted": interrupted,
+        "interrupted_in": stage,
         "peak_gb": round(peak / 2**30, 2),
     }
+
+
+def current_stage(log: Path) -> str:
+    """The stage ``make reproduce`` last announced in its log (its last ``== ...`` line)."""
+    lines = log.read_text(errors="replace").splitlines()
+    return next((ln[3:] for ln in reversed(lines) if ln.startswith("== ")), "")
 
 
 def git(cwd: Path, *args: str) -> str:

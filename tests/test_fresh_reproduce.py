@@ -49,9 +49,10 @@ def test_run_times_a_finished_make(tmp_path):
 
 def test_run_interrupts_with_sigint(tmp_path):
     """SIGINT reaches make's recipe (as Ctrl-C would) and the run stops long before it ends."""
-    clone = _makefile(tmp_path / "slow", "sleep 60")
+    clone = _makefile(tmp_path / "slow", "echo '== stage one'; echo '== stage two'; sleep 60")
     out = fresh.run(clone, tmp_path / "slow.log", interrupt_after=1.0)
     assert out["interrupted"]
+    assert out["interrupted_in"] == "stage two"
     assert out["exit_status"] != 0
     assert out["wall_seconds"] < 30
 
