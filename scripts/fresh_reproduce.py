@@ -3,8 +3,8 @@
     python3 scripts/fresh_reproduce.py [--interrupt-after SECONDS] [--profile embedded]
 
 Clones this checkout's HEAD into a temporary folder (no venv, no model, no caches: what a new
-user has), runs ``make reproduce`` there in a process session of its own and, every second,
-sums the resident memory of every process of that session (make, papermill, the kernels).
+user has), runs ``make reproduce`` there and, every second, sums the resident memory of make
+and every process below it (papermill, the notebook kernels).
 With ``--interrupt-after``, the run gets SIGINT (what Ctrl-C sends) after that many seconds,
 and ``make reproduce`` is started again in the same clone, which must resume.
 
@@ -33,20 +33,43 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 EXPECTED_CHANGES = ("provenance.json", "timings.json")
 
 
-def session_rss(sid: int) -> int:
-    """Bytes resident in memory, summed over the processes of session ``sid``."""
-    total = 0
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every process: pid -> (parent pid, resident bytes)."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-            if int(fields[3]) == sid:  # fields: state ppid pgrp session ...
-                total += int((entry / "statm").read_text().split()[1]) * PAGE
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])  # after "pid (comm) state"
+            rss = int((entry / "statm").read_text().split()[1]) * PAGE
         except (OSError, ValueError, IndexError):
             continue  # the process ended while being read
+        table[int(entry.name)] = (ppid, rss)
+    return table
+
+
+def tree_rss(root: int) -> int:
+    """Bytes resident in memory, summed over process ``root`` and all its descendants.
+
+    A tree, not a session: Jupyter starts each notebook kernel in a session of its own.
+    """
+    table = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            total += table[pid][1]
+            todo += children.get(pid, [])
     return total
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl-C's signal does its default (a shell's background jobs ignore it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run(clone: Path, log: Path, interrupt_after: float | None) -> dict:
@@ -54,11 +77,16 @@ def run(clone: Path, log: Path, interrupt_after: float | None) -> dict:
     start = time.monotonic()
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            ["make", "reproduce"], cwd=clone, stdout=out, stderr=out, start_new_session=True
+            ["make", "reproduce"],
+            cwd=clone,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            preexec_fn=_default_sigint,
         )
         peak, interrupted, stage = 0, False, ""
         while proc.poll() is None:
-            peak = max(peak, session_rss(proc.pid))
+            peak = max(peak, tree_rss(proc.pid))
             due = interrupt_after is not None and time.monotonic() - start >= interrupt_after
             if due and not interrupted:
                 os.killpg(proc.pid, signal.SIGINT)
@@ -105,11 +133,17 @@ def main() -> int:
     parser.add_argument("--interrupt-after", type=float, default=None, metavar="SECONDS")
     parser.add_argument("--profile", default="embedded")
     parser.add_argument("--workdir", default=None, help="where to clone (default: a temp dir)")
+    parser.add_argument(
+        "--again", action="store_true", help="run again in WORKDIR's clone (resume), no new clone"
+    )
     args = parser.parse_args()
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="unpact-fresh-"))
     clone = work / "unpact"
-    git(ROOT, "clone", "--quiet", str(ROOT), str(clone))
+    if args.again and not (clone / ".git").is_dir():
+        parser.error(f"--again: no clone at {clone}")
+    if not args.again:
+        git(ROOT, "clone", "--quiet", str(ROOT), str(clone))
     commit = git(clone, "rev-parse", "--short", "HEAD").strip()
     log = work / "reproduce.log"
     print(f"fresh clone of {commit} in {clone}; log: {log}", flush=True)

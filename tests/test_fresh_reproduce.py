@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from unpactlib.paths import REPO_ROOT
@@ -27,10 +29,21 @@ def _own_rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def test_session_rss_counts_this_process():
-    """This process's session holds at least this process's resident memory."""
-    assert fresh.session_rss(os.getsid(0)) >= _own_rss()
-    assert fresh.session_rss(-1) == 0  # no process is in session -1
+def test_tree_rss_counts_children_in_their_own_session():
+    """A child in a session of its own (as Jupyter starts kernels) is counted with its parent."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "x = bytearray(200 * 2**20); import time; time.sleep(30)"],
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while fresh.tree_rss(os.getpid()) < _own_rss() + 200 * 2**20:
+            assert time.monotonic() < deadline, "the child's memory was never counted"
+            time.sleep(0.2)
+    finally:
+        child.kill()
+        child.wait()
+    assert fresh.tree_rss(-1) == 0  # no such process
 
 
 def _makefile(folder: Path, recipe: str) -> Path:
@@ -48,9 +61,14 @@ def test_run_times_a_finished_make(tmp_path):
 
 
 def test_run_interrupts_with_sigint(tmp_path):
-    """SIGINT reaches make's recipe (as Ctrl-C would) and the run stops long before it ends."""
+    """SIGINT reaches make's recipe (as Ctrl-C would) and the run stops long before it ends,
+    even when this process ignores SIGINT (as a shell's background job does)."""
     clone = _makefile(tmp_path / "slow", "echo '== stage one'; echo '== stage two'; sleep 60")
-    out = fresh.run(clone, tmp_path / "slow.log", interrupt_after=1.0)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        out = fresh.run(clone, tmp_path / "slow.log", interrupt_after=1.0)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert out["interrupted"]
     assert out["interrupted_in"] == "stage two"
     assert out["exit_status"] != 0
