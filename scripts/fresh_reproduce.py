@@ -97,6 +97,7 @@ def run(clone: Path, log: Path, interrupt_after: float | None) -> dict:
         "exit_status": proc.returncode,
         "interrupted": interrupted,
         "interrupted_in": stage,
+        "signal": "SIGINT" if interrupted else "",
         "peak_gb": round(peak / 2**30, 2),
     }
 
