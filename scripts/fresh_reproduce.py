@@ -10,8 +10,9 @@ and ``make reproduce`` is started again in the same clone, which must resume.
 
 Writes, in this checkout, ``data/results/<profile>/fresh_clone.json`` (each run's wall time and
 exit status, the peak memory, the commit, and the result files of the clone that differ from
-the committed ones) and ``fresh_clone_timings.json`` (the clone's per-stage times). Standard
-library only: it runs before the clone's virtual environment exists.
+the committed ones) and replaces ``timings.json`` with the clone's (its per-stage times, the
+latest measured). Standard library only: it runs before the clone's virtual environment
+exists.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def main() -> int:
     results.mkdir(parents=True, exist_ok=True)
     write_atomic(results / "fresh_clone.json", json.dumps(record, indent=2) + "\n")
     timings = clone / "data" / "results" / args.profile / "timings.json"
-    if timings.exists():
-        write_atomic(results / "fresh_clone_timings.json", timings.read_text())
+    if timings.exists():  # the clone's stage times are the latest measured: they come back
+        write_atomic(results / "timings.json", timings.read_text())
     print(json.dumps(record, indent=2))
     return 0 if runs[-1]["exit_status"] == 0 else 1
 
