@@ -4,11 +4,12 @@ The time is stored under ``STAGE`` in the JSON file ``FILE`` (written atomically
 book's "Reproduce and extend" page reads. The command's exit status is passed on; a failed
 command records nothing.
 
-A stage whose results already exist is skipped by its notebook, which then writes nothing to
-the results folder (``FILE``'s folder). Such a run leaves ``seconds``, the time of the run that
-did the work, as it was and is stored as ``last_seconds`` only. (Whether the stage worked is
-read from the folder, not guessed from the time: a stage that once ran beside another job can
-take a quarter of that time alone.)
+A stage whose results already exist is skipped by its notebook. Such a run leaves
+``seconds``, the time of the run that did the work, as it was and is stored as
+``last_seconds`` only. Whether the stage worked is read from the stamps every finished stage
+writes in the cache (:func:`unpactlib.study.stamp_folder`), not from its time (a stage that
+once ran beside another job can take a quarter of that time alone) nor from its result files
+(a skipped notebook may rewrite a summary; a recomputed one writes identical bytes).
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import time
 from pathlib import Path
 
 from unpactlib.results import environment, read_json, write_json
+from unpactlib.study import stamp_folder
 
 
-def wrote_results(folder: Path, since: float, ignore: Path) -> bool:
-    """Whether any file under ``folder`` (``ignore`` aside) was modified at or after ``since``."""
-    return any(
-        p.is_file() and p != ignore and p.stat().st_mtime >= since for p in folder.rglob("*")
-    )
+def stamped_since(stamps: Path, since: float) -> bool:
+    """Whether a stage stamp in ``stamps`` was written at or after ``since`` (a stage worked)."""
+    return stamps.is_dir() and any(p.stat().st_mtime >= since for p in stamps.iterdir())
 
 
 def record(path: Path, stage: str, seconds: float, worked: bool) -> None:
@@ -53,7 +53,7 @@ def main() -> int:
     if code == 0:
         seconds = round(time.perf_counter() - start, 1)
         path.parent.mkdir(parents=True, exist_ok=True)
-        record(path, stage, seconds, wrote_results(path.parent, wall_start - 1.0, path))
+        record(path, stage, seconds, stamped_since(stamp_folder(), wall_start - 1.0))
     return code
 
 

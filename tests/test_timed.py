@@ -7,6 +7,7 @@ import os
 import sys
 import time
 
+from unpactlib import study
 from unpactlib.paths import REPO_ROOT
 from unpactlib.results import read_json
 
@@ -29,14 +30,17 @@ def test_a_skipped_run_keeps_the_working_runs_time(tmp_path):
     assert "torch" in entry  # the environment that measured it
 
 
-def test_wrote_results_reads_modification_times(tmp_path):
-    timings = tmp_path / "timings.json"
-    old = tmp_path / "run" / "items.csv"
-    old.parent.mkdir()
-    old.write_text("a\n")
+def test_stamped_since_reads_the_stage_stamps(tmp_path):
+    """A skipped stage writes no stamp; a stage that worked writes one (study.finish_stage)."""
+    stamps = tmp_path / "stages"
+    assert not timed.stamped_since(stamps, 0.0)  # no stamp folder yet
+    stamps.mkdir()
+    old = stamps / "old.json"
+    old.write_text("{}")
     os.utime(old, (time.time() - 100, time.time() - 100))
     since = time.time() - 10
-    timings.write_text("{}")  # the timings file itself is not a result
-    assert not timed.wrote_results(tmp_path, since, timings)
-    (tmp_path / "run" / "metrics.json").write_text("{}")
-    assert timed.wrote_results(tmp_path, since, timings)
+    assert not timed.stamped_since(stamps, since)
+    study.finish_stage(
+        tmp_path / "run", "config.json", {"k": 1}, files=[], cache_dir=tmp_path, seconds=1.0
+    )
+    assert timed.stamped_since(stamps, since)

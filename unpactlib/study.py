@@ -67,11 +67,17 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def stamp_folder(cache_dir: Path | str | None = None) -> Path:
+    """Where this machine's stamps of finished stages live: a stage that did work (rather than
+    find its results done) leaves a new or rewritten stamp there."""
+    return Path(cache_dir or default_cache_dir()) / "stages"
+
+
 def _stamp(folder: Path, name: str, cache_dir: Path | str | None) -> Path:
     """This machine's note that it finished the stage recorded in ``folder/name``."""
     where = str((Path(folder) / name).resolve())
     digest = hashlib.sha256(where.encode()).hexdigest()[:20]
-    return Path(cache_dir or default_cache_dir()) / "stages" / f"{digest}.json"
+    return stamp_folder(cache_dir) / f"{digest}.json"
 
 
 def stage_done(folder: Path, name: str, key: dict, cache_dir: Path | str | None = None) -> bool:
