@@ -74,7 +74,10 @@ test: $(MODEL)
 	@bash scripts/ensure_browser.sh
 	$(BIN)/python -m pytest
 
+# The HTML folder starts empty, so a page dropped from _toc.yml is not left behind (and
+# published); sphinx keeps its parsed pages in _build/.doctrees, so the build stays quick.
 book: $(STAMP)
+	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Push the built book to the gh-pages branch (GitHub Pages).
