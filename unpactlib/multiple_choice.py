@@ -46,7 +46,53 @@ def letter_ids(tok: PreTrainedTokenizerBase, n: int) -> list[int]:
     return [t[0] for t in ids]
 
 
+def _last_logits(
+    model: PreTrainedModel, seqs: Sequence[Sequence[int]], pad_id: int, keep: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-pad ``seqs`` (each keeps its own positions) and run them in one forward pass.
+
+    Returns:
+        The padded ids ``[B, L]`` and the logits of the last ``keep`` positions ``[B, keep, V]``.
+    """
+    ids, mask, pos = left_pad(seqs, pad_id)
+    logits = model(
+        input_ids=ids.to(model.device),
+        attention_mask=mask.to(model.device),
+        position_ids=pos.to(model.device),
+        logits_to_keep=keep,
+    ).logits
+    return ids, logits
+
+
 @torch.no_grad()
+def letter_logprobs(
+    model: PreTrainedModel,
+    tok: PreTrainedTokenizerBase,
+    messages: Sequence[str],
+    n_options: int,
+    *,
+    fmt: ChatFormat | None = None,
+    batch_size: int = 16,
+) -> np.ndarray:
+    """Next-token log-probabilities of the first ``n_options`` option letters after each user
+    message (in the chat template): one forward pass per message, whatever the option count.
+
+    Returns:
+        Array ``[len(messages), n_options]``.
+    """
+    fmt = fmt or chat_format(tok)
+    letters = torch.tensor(letter_ids(tok, n_options), device=model.device)
+    out = [np.zeros((0, n_options), dtype=np.float32)]
+    for start in range(0, len(messages), batch_size):
+        prompts = [
+            prompt_ids(fmt, tok(m, add_special_tokens=False)["input_ids"])
+            for m in messages[start : start + batch_size]
+        ]
+        _, logits = _last_logits(model, prompts, tok.pad_token_id, 1)
+        out.append(torch.log_softmax(logits[:, -1].float(), -1)[:, letters].cpu().numpy())
+    return np.concatenate(out)
+
+
 def option_logprobs(
     model: PreTrainedModel,
     tok: PreTrainedTokenizerBase,
@@ -55,29 +101,17 @@ def option_logprobs(
     fmt: ChatFormat | None = None,
     batch_size: int = 16,
 ) -> np.ndarray:
-    """Next-token log-probabilities of each option letter after each record's prompt.
+    """Next-token log-probabilities of each option letter after each record's prompt
+    (:func:`mc_prompt`).
 
     Returns:
         Array ``[len(records), n_options]`` (all records must have the same number of options).
     """
-    fmt = fmt or chat_format(tok)
     n = len(records[0]["choices"])
-    letters = torch.tensor(letter_ids(tok, n), device=model.device)
-    out = []
-    for start in range(0, len(records), batch_size):
-        prompts = [
-            prompt_ids(fmt, tok(mc_prompt(r), add_special_tokens=False)["input_ids"])
-            for r in records[start : start + batch_size]
-        ]
-        ids, mask, pos = left_pad(prompts, tok.pad_token_id)
-        logits = model(
-            input_ids=ids.to(model.device),
-            attention_mask=mask.to(model.device),
-            position_ids=pos.to(model.device),
-            logits_to_keep=1,
-        ).logits[:, -1]
-        out.append(torch.log_softmax(logits.float(), -1)[:, letters].cpu().numpy())
-    return np.concatenate(out)
+    if any(len(r["choices"]) != n for r in records):
+        raise ValueError("the records do not all have the same number of options")
+    messages = [mc_prompt(r) for r in records]
+    return letter_logprobs(model, tok, messages, n, fmt=fmt, batch_size=batch_size)
 
 
 @torch.no_grad()
@@ -92,14 +126,9 @@ def pair_mean_logprob(
     out = []
     for start in range(0, len(pairs), batch_size):
         chunk = pairs[start : start + batch_size]
-        ids, mask, pos = left_pad([[*c, *a] for c, a in chunk], pad_id)
         keep = max(len(a) for _, a in chunk) + 1  # answers end at the last position
-        logits = model(
-            input_ids=ids.to(model.device),
-            attention_mask=mask.to(model.device),
-            position_ids=pos.to(model.device),
-            logits_to_keep=keep,
-        ).logits[:, :-1]  # [B, keep-1, V]: predictions of the last keep-1 tokens
+        ids, logits = _last_logits(model, [[*c, *a] for c, a in chunk], pad_id, keep)
+        logits = logits[:, :-1]  # [B, keep-1, V]: predictions of the last keep-1 tokens
         targets = ids[:, -(keep - 1) :].to(model.device)
         logp = torch.log_softmax(logits.float(), -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         for row, (_, a) in enumerate(chunk):

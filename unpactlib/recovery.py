@@ -36,8 +36,8 @@ from .attribution import key_tokens
 from .config import check_choice
 from .generation import greedy_answers
 from .metrics import Rate, exact_match, is_correct, recovery_rate, top1_return_rate
-from .multiple_choice import LETTERS, letter_ids, mc_prompt, pair_mean_logprob
-from .prompting import EncodedQuestion, chat_format, prompt_ids, token_words
+from .multiple_choice import LETTERS, letter_logprobs, mc_prompt
+from .prompting import EncodedQuestion, token_words
 
 Template = Callable[[str, list[str]], str]
 
@@ -266,6 +266,9 @@ def user_message(record: dict, text: str) -> str:
     return text
 
 
+Answered = dict[tuple[str, str], dict]  # (record id, text) -> prediction, correct, top1
+
+
 def answer_prompts(
     model: PreTrainedModel,
     tok: PreTrainedTokenizerBase,
@@ -274,47 +277,53 @@ def answer_prompts(
     *,
     tau: float = 0.5,
     batch_size: int = 16,
+    memo: Answered | None = None,
 ) -> pd.DataFrame:
     """Answer each record asked as ``texts[k]`` (its rewritten question).
 
     QA: greedy answer; ``correct`` when ROUGE-L recall is at least ``tau``, ``top1`` when it is
     the gold answer (:func:`unpactlib.metrics.exact_match`). Multiple choice: the option letter
-    of highest next-token log-probability after :func:`user_message`; ``correct`` and ``top1``
-    both mean it is the gold option.
+    of highest next-token log-probability after :func:`user_message`, from one forward pass
+    per prompt; ``correct`` and ``top1`` both mean it is the gold option.
+
+    Each distinct ``(record id, text)`` is answered once. With ``memo`` (one per model and
+    ``tau``) the answers are kept there and a later call answers only prompts it has not seen:
+    ProbAb's prompt, for one, is the same under every template.
 
     Returns:
         Columns ``prediction``, ``correct``, ``top1``, one row per record, in order.
     """
     if len(records) != len(texts):
         raise ValueError(f"{len(records)} records but {len(texts)} texts")
-    rows: list[dict] = [{} for _ in records]
-    qa = [k for k, r in enumerate(records) if "choices" not in r]
+    memo = {} if memo is None else memo
+    todo: dict[tuple[str, str], dict] = {}
+    for r, t in zip(records, texts):
+        if (r["id"], t) not in memo:
+            todo[(r["id"], t)] = r
+    keys = list(todo)
+    qa = [k for k in keys if "choices" not in todo[k]]
     if qa:
         answers = greedy_answers(
-            model, tok, [texts[k] for k in qa], batch_size=batch_size, progress=False
+            model, tok, [t for _, t in qa], batch_size=batch_size, progress=False
         )
-        for k, a in zip(qa, answers):
-            gold = records[k]["answer"]
-            rows[k] = {
+        for key, a in zip(qa, answers):
+            gold = todo[key]["answer"]
+            memo[key] = {
                 "prediction": a,
                 "correct": is_correct(a, gold, tau),
                 "top1": exact_match(a, gold),
             }
-    mc = [k for k, r in enumerate(records) if "choices" in r]
-    if mc:
-        fmt = chat_format(tok)
-        pairs, sizes = [], []
-        for k in mc:
-            context = tok(user_message(records[k], texts[k]), add_special_tokens=False)
-            n = len(records[k]["choices"])
-            pairs += [(prompt_ids(fmt, context["input_ids"]), [i]) for i in letter_ids(tok, n)]
-            sizes.append(n)
-        flat = pair_mean_logprob(model, pairs, pad_id=tok.pad_token_id, batch_size=batch_size)
-        for k, scores in zip(mc, np.split(flat, np.cumsum(sizes)[:-1])):
+    mc = [k for k in keys if "choices" in todo[k]]
+    for n in sorted({len(todo[k]["choices"]) for k in mc}):
+        group = [k for k in mc if len(todo[k]["choices"]) == n]
+        messages = [user_message(todo[k], k[1]) for k in group]
+        logp = letter_logprobs(model, tok, messages, n, batch_size=batch_size)
+        for key, scores in zip(group, logp):
             pick = int(np.argmax(scores))
-            ok = pick == records[k]["answer_index"]
-            choice = records[k]["choices"][pick]
-            rows[k] = {"prediction": f"{LETTERS[pick]}. {choice}", "correct": ok, "top1": ok}
+            ok = pick == todo[key]["answer_index"]
+            choice = todo[key]["choices"][pick]
+            memo[key] = {"prediction": f"{LETTERS[pick]}. {choice}", "correct": ok, "top1": ok}
+    rows = [memo[(r["id"], t)] for r, t in zip(records, texts)]
     return pd.DataFrame(rows, columns=["prediction", "correct", "top1"])
 
 

@@ -42,13 +42,14 @@ from .metrics import (
     rouge_l_f1,
     rouge_l_recall,
 )
-from .models import default_dtype, load_model, resolve_device, save_atomic
+from .models import cpu_precision, default_dtype, load_model, resolve_device, save_atomic
 from .multiple_choice import LETTERS, mc_correct, mc_scores
 from .paths import default_cache_dir
 from .prompting import chat_format, encode_question, token_words
 from .recovery import (
     KEY_SOURCES,
     TEMPLATES,
+    Answered,
     answer_prompts,
     item_prompts,
     probab_tokens,
@@ -421,7 +422,7 @@ UNLEARN_RECIPE = 3
 def target_key(profile: Profile, bench: Benchmark, seed: int) -> str:
     """Cache key of a target model: base model, training data, settings, seed, recipe."""
     data = [bench.train_records(), bench.corpus_texts()]
-    return _key(RECIPE, profile.model, data, asdict(profile.target), seed)
+    return _key(RECIPE, profile.model, data, asdict(profile.target), profile.cpu_precision, seed)
 
 
 def ensure_target(
@@ -468,22 +469,24 @@ def ensure_target(
         }
 
     start = time.perf_counter()
-    history = finetune_target(
-        model,
-        tok,
-        fmt,
-        bench.train_records(),
-        profile.target,
-        check,
-        seed,
-        texts=bench.corpus_texts(),
-    )
+    with cpu_precision(profile.cpu_precision):  # training and the stop rule's checks
+        history = finetune_target(
+            model,
+            tok,
+            fmt,
+            bench.train_records(),
+            profile.target,
+            check,
+            seed,
+            texts=bench.corpus_texts(),
+        )
     record = {
         "epochs": history.epochs,
         "seconds": round(time.perf_counter() - start, 1),
         "epoch_loss": history.epoch_loss,
         "checks": history.checks,
         "config": asdict(profile.target),
+        "cpu_precision": profile.cpu_precision,
         "seed": seed,
     }
     save_atomic(model, tok, folder, extra={"unpact.json": record})
@@ -507,29 +510,23 @@ def ensure_unlearned(
     # config_key leaves out other methods' settings, so adding or tuning them keeps this key
     cfg = profile.unlearn_config(bench.name, method)
     settings = config_key(cfg, method)
-    key = _key(UNLEARN_RECIPE, target.name, method, settings, forget, retain, seed)
+    precision = profile.cpu_precision
+    key = _key(UNLEARN_RECIPE, target.name, method, settings, forget, retain, precision, seed)
     folder = cache / "unlearned" / f"{bench.name}-{method}-{profile.name}-{key}"
     if _complete(folder):
         return folder, read_json(folder / "unpact.json")
     model, tok = load_target(target, device)
     base = copy.deepcopy(model)
     start = time.perf_counter()
-    losses = unlearn(
-        model,
-        tok,
-        chat_format(tok),
-        forget,
-        retain,
-        method,
-        cfg,
-        seed,
-    )
+    with cpu_precision(precision):
+        losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, seed)
     delta = compact_like_storage(model, base)
     record = {
         "method": method,
         "seconds": round(time.perf_counter() - start, 1),
         "losses": losses,
         "config": asdict(cfg),
+        "cpu_precision": precision,
         "seed": seed,
         "target": target.name,
         "target_source": str(target),
@@ -634,6 +631,7 @@ def recovery(
     probab_alpha: float = 0.5,
     probab_beta: int = 3,
     probab_max: int | None = None,
+    memo: Answered | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Rate]]:
     """Prompt-side recovery of the forget items, answered by ``model`` (weights untouched).
 
@@ -663,6 +661,8 @@ def recovery(
         alpha, beta: the KeyToken rule, used only with ``key_source="unlearned"``.
         probab_alpha, probab_beta, probab_max: ProbAb's deletion rule
             (:func:`unpactlib.recovery.probab_tokens`).
+        memo: answers of ``model`` already given, kept across calls (same model and ``tau``;
+            :func:`unpactlib.recovery.answer_prompts`).
 
     Returns:
         One row per forget item (KeyTokens, ProbAb's deleted tokens, and per kind the user
@@ -710,15 +710,19 @@ def recovery(
     columns = ["id", "question", "answer", "correct_before", "correct_after", "keys"]
     columns += ["key_words", "deleted", "deleted_tokens"]
     table = pd.DataFrame(rows, columns=columns)
-    for kind in prompts[0] if prompts else ("FocusOnKey", "control"):
+    kinds = list(prompts[0]) if prompts else ["FocusOnKey", "control"]
+    every = [(r, p[kind]) for kind in kinds for r, p in zip(forget, prompts)]
+    asked = ([r for r, _ in every], [t for _, t in every])  # every kind in one call
+    answers = answer_prompts(model, tok, *asked, tau=tau, batch_size=batch_size, memo=memo)
+    if original is not None:
+        on_original = answer_prompts(original, tok, *asked, tau=tau, batch_size=batch_size)
+    for j, kind in enumerate(kinds):
         texts = [p[kind] for p in prompts]
-        answers = answer_prompts(model, tok, forget, texts, tau=tau, batch_size=batch_size)
+        part = slice(j * len(forget), (j + 1) * len(forget))
         table[f"prompt_{kind}"] = [user_message(r, t) for r, t in zip(forget, texts)]
-        table[f"prediction_{kind}"] = answers["prediction"]
-        table[f"correct_{kind}"] = answers["correct"]
-        table[f"top1_{kind}"] = answers["top1"]
+        table[f"prediction_{kind}"] = answers["prediction"].iloc[part].tolist()
+        table[f"correct_{kind}"] = answers["correct"].iloc[part].tolist()
+        table[f"top1_{kind}"] = answers["top1"].iloc[part].tolist()
         if original is not None:
-            table[f"original_correct_{kind}"] = answer_prompts(
-                original, tok, forget, texts, tau=tau, batch_size=batch_size
-            )["correct"]
+            table[f"original_correct_{kind}"] = on_original["correct"].iloc[part].tolist()
     return table, table_rates(table, "correct")

@@ -1,0 +1,118 @@
+"""CPU arithmetic: fp32 against bf16 autocast (a profile's ``cpu_precision``), side by side.
+
+On the embedded model and real news prompts, in one process and alternating the two settings,
+it times what the embedded profile does in the chosen arithmetic:
+
+* ``train step``: one AdamW-free forward + backward of a QA batch (``qa_batch``, 8 items);
+* ``answer``: greedy answers to the forget questions (``greedy_answers``, batches of 32);
+* ``letters``: option-letter scores of the WMDP-analog forget items (``option_logprobs``).
+
+Each is warmed up once, then timed ``--repeats`` times per setting (the median is kept); the
+answers given under each setting are compared. Prints a table and writes it to
+``data/results/bench/precision_<device>.md`` and ``.json``. Usage::
+
+    python scripts/bench_precision.py [--repeats 3] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import pandas as pd
+import torch
+
+import unpactlib
+from unpactlib.generation import greedy_answers
+from unpactlib.models import CPU_PRECISIONS, cpu_precision
+from unpactlib.multiple_choice import option_logprobs
+from unpactlib.paths import REPO_ROOT
+from unpactlib.prompting import chat_format
+from unpactlib.results import environment, write_json, write_text_atomic
+from unpactlib.training import qa_batch
+
+
+def median_seconds(fn: Callable[[], object], precision: str, repeats: int) -> float:
+    """Median wall time of ``fn()`` under ``cpu_precision(precision)``, after one warm-up."""
+    times = []
+    for k in range(repeats + 1):
+        with cpu_precision(precision):
+            start = time.perf_counter()
+            fn()
+            if k:
+                times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, tok = unpactlib.load_model("embedded", device="cpu")
+    fmt = chat_format(tok)
+    news = unpactlib.load_benchmark("news")
+    wmdp = unpactlib.load_benchmark("wmdp")
+    questions = [r["question"] for r in news["forget"]]
+    batch = qa_batch(tok, fmt, news["forget"][:8])
+
+    def train_step() -> None:
+        model.train()
+        model(**batch).loss.backward()
+        model.zero_grad(set_to_none=True)
+        model.eval()
+
+    work: dict[str, Callable[[], object]] = {
+        "train step (8 QA items)": train_step,
+        f"answer ({len(questions)} questions)": lambda: greedy_answers(
+            model, tok, questions, batch_size=32, progress=False
+        ),
+        f"letters ({len(wmdp['forget'])} MC items)": lambda: option_logprobs(
+            model, tok, wmdp["forget"], batch_size=32
+        ),
+    }
+    rows = []
+    for name, fn in work.items():
+        seconds = {p: median_seconds(fn, p, args.repeats) for p in CPU_PRECISIONS}
+        rows.append(
+            {
+                "work": name,
+                "fp32 s": round(seconds["fp32"], 3),
+                "bf16 s": round(seconds["bf16"], 3),
+                "fp32 / bf16": round(seconds["fp32"] / seconds["bf16"], 2),
+            }
+        )
+    answers = {}
+    for p in CPU_PRECISIONS:
+        with cpu_precision(p):
+            answers[p] = greedy_answers(model, tok, questions, batch_size=32, progress=False)
+    same = sum(a == b for a, b in zip(answers["fp32"], answers["bf16"]))
+    table = pd.DataFrame(rows)
+    device = "cpu"
+    note = (
+        f"Embedded model (base SmolLM2-135M-Instruct), {torch.get_num_threads()} threads, median "
+        f"of {args.repeats}. Same greedy answer under both: {same} of {len(questions)}."
+    )
+    print(table.to_string(index=False))
+    print(note)
+    out = REPO_ROOT / "data" / "results" / "bench"
+    write_text_atomic(
+        out / f"precision_{device}.md", table.to_markdown(index=False) + "\n\n" + note + "\n"
+    )
+    write_json(
+        out / f"precision_{device}.json",
+        {
+            "rows": rows,
+            "same_answers": [same, len(questions)],
+            "threads": torch.get_num_threads(),
+            "environment": environment(),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
