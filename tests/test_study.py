@@ -148,6 +148,15 @@ def test_cpu_precision_changes_the_arithmetic_and_the_model_keys():
     with cpu_precision("fp32"):
         assert layer(x).dtype == torch.float32
     assert layer.weight.dtype == torch.float32  # autocast leaves the weights alone
+    # inside one block, a training block sees each change of the weights; an answering block
+    # keeps its first bf16 copy of them (faster, and right only while they do not change)
+    for training, sees_change in ((True, True), (False, False)):
+        with cpu_precision("bf16", training=training):
+            layer.weight.requires_grad_(True)
+            before = layer(x).detach()
+            with torch.no_grad():
+                layer.weight.add_(1.0)
+            assert (not torch.equal(layer(x).detach(), before)) == sees_change
     # a target (and so every model unlearned from it) trained in other arithmetic is another model
     smoke = get_profile("smoke")
     bench = load_benchmark("news").subset(2)

@@ -62,15 +62,22 @@ def default_dtype(device: torch.device) -> torch.dtype:
     return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
-def cpu_precision(precision: str) -> torch.autocast:
+def cpu_precision(precision: str, *, training: bool = False) -> torch.autocast:
     """The arithmetic of CPU operations inside the ``with`` block (a profile's ``cpu_precision``).
 
     ``"bf16"``: matrix products and other autocast-eligible CPU operations run in bfloat16
     while the weights, optimiser state and losses stay float32 (training and answering);
     ``"fp32"``: plain float32. CUDA operations are not affected (their weights are bf16).
+
+    Autocast keeps the bfloat16 copy of each weight it casts until the block ends, which makes
+    answering faster. A block in which the weights change must say ``training=True``: the
+    weights are then cast afresh at every use, or every forward pass would see the weights of
+    the first.
     """
     check_choice("cpu_precision", precision, CPU_PRECISIONS)
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+    return torch.autocast(
+        "cpu", dtype=torch.bfloat16, enabled=precision == "bf16", cache_enabled=not training
+    )
 
 
 def embedded_gguf_path() -> Path:

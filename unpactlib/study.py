@@ -469,7 +469,7 @@ def ensure_target(
         }
 
     start = time.perf_counter()
-    with cpu_precision(profile.cpu_precision):  # training and the stop rule's checks
+    with cpu_precision(profile.cpu_precision, training=True):  # with the stop rule's checks
         history = finetune_target(
             model,
             tok,
@@ -518,7 +518,7 @@ def ensure_unlearned(
     model, tok = load_target(target, device)
     base = copy.deepcopy(model)
     start = time.perf_counter()
-    with cpu_precision(precision):
+    with cpu_precision(precision, training=True):
         losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, seed)
     delta = compact_like_storage(model, base)
     record = {
