@@ -33,13 +33,7 @@ reproduce: $(MODEL)
 	  echo "== 02_unlearn: $$b, all methods (profile $(PROFILE))"; \
 	  $(TIMED) "02_unlearn $$b" -- $(PAPERMILL) notebooks/02_unlearn.ipynb book/unlearn/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
 	done; \
-	for stage in 03_attribution:attribution 04_recovery:recovery; do \
-	  nb=$${stage%%:*}; dir=$${stage##*:}; \
-	  for b in $(BENCHMARKS); do \
-	    echo "== $$nb: $$b, all methods (profile $(PROFILE))"; \
-	    $(TIMED) "$$nb $$b" -- $(PAPERMILL) notebooks/$$nb.ipynb book/$$dir/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
-	  done; \
-	done; \
+	$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix attribution-,$(INFER_ORDER)) $(addprefix recovery-,$(INFER_ORDER)); \
 	echo "== summary"; \
 	$(PAPERMILL) notebooks/05_summary.ipynb book/05_summary.ipynb -p profile $(PROFILE); \
 	$(PAPERMILL) notebooks/07_claims.ipynb book/07_claims.ipynb -p profile $(PROFILE); \
@@ -47,6 +41,21 @@ reproduce: $(MODEL)
 	$(PAPERMILL) notebooks/06_reproduce.ipynb book/06_reproduce.ipynb -p profile $(PROFILE)
 	@$(MAKE) --no-print-directory book
 	@echo "The book is at _build/html/index.html"
+
+# Attribution and recovery only answer and score (no training): they run JOBS notebooks at a
+# time with INFER_THREADS torch threads each. On 2 cores two one-thread notebooks get more
+# done than one two-thread notebook (scripts/bench_parallel.py). The longest benchmark goes
+# first, and every attribution before any recovery, so no core waits.
+JOBS ?= 2
+INFER_THREADS ?= 1
+INFER_ORDER ?= wmdp books news
+NOTEBOOK_ARGS = -p profile $(PROFILE) -p benchmark $*
+attribution-%: $(MODEL)
+	@echo "== 03_attribution: $*, all methods (profile $(PROFILE), $(INFER_THREADS) thread)"
+	@OMP_NUM_THREADS=$(INFER_THREADS) $(TIMED) "03_attribution $*" --results $*__ -- $(PAPERMILL) notebooks/03_attribution.ipynb book/attribution/$*.ipynb $(NOTEBOOK_ARGS)
+recovery-%: attribution-%
+	@echo "== 04_recovery: $*, all methods (profile $(PROFILE), $(INFER_THREADS) thread)"
+	@OMP_NUM_THREADS=$(INFER_THREADS) $(TIMED) "04_recovery $*" --results $*__ -- $(PAPERMILL) notebooks/04_recovery.ipynb book/recovery/$*.ipynb $(NOTEBOOK_ARGS)
 
 # T1 and T2 from more seeds of the unlearning runs, all from the seed-0 target: unlearning,
 # attribution and recovery again per seed and benchmark (times in timings.json, shown on the

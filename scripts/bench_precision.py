@@ -28,9 +28,8 @@ import unpactlib
 from unpactlib.generation import greedy_answers
 from unpactlib.models import CPU_PRECISIONS, cpu_precision
 from unpactlib.multiple_choice import option_logprobs
-from unpactlib.paths import REPO_ROOT
 from unpactlib.prompting import chat_format
-from unpactlib.results import environment, write_json, write_text_atomic
+from unpactlib.results import write_bench
 from unpactlib.training import qa_batch
 
 
@@ -97,21 +96,8 @@ def main() -> None:
         f"Embedded model (base SmolLM2-135M-Instruct), {torch.get_num_threads()} threads, median "
         f"of {args.repeats}. Same greedy answer under both: {same} of {len(questions)}."
     )
-    print(table.to_string(index=False))
-    print(note)
-    out = REPO_ROOT / "data" / "results" / "bench"
-    write_text_atomic(
-        out / f"precision_{device}.md", table.to_markdown(index=False) + "\n\n" + note + "\n"
-    )
-    write_json(
-        out / f"precision_{device}.json",
-        {
-            "rows": rows,
-            "same_answers": [same, len(questions)],
-            "threads": torch.get_num_threads(),
-            "environment": environment(),
-        },
-    )
+    record = {"rows": rows, "same_answers": [same, len(questions)]}
+    write_bench(f"precision_{device}", table, note, {**record, "threads": torch.get_num_threads()})
 
 
 if __name__ == "__main__":

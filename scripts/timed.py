@@ -1,4 +1,5 @@
-"""Run a command and record its wall time: ``python scripts/timed.py FILE STAGE -- CMD ...``.
+"""Run a command and record its wall time: ``python scripts/timed.py FILE STAGE [--results
+PREFIX] -- CMD ...``.
 
 The time is stored under ``STAGE`` in the JSON file ``FILE`` (written atomically), which the
 book's "Reproduce and extend" page reads. The command's exit status is passed on; a failed
@@ -9,11 +10,15 @@ A stage whose results already exist is skipped by its notebook. Such a run leave
 ``last_seconds`` only. Whether the stage worked is read from the stamps every finished stage
 writes in the cache (:func:`unpactlib.study.stamp_folder`), not from its time (a stage that
 once ran beside another job can take a quarter of that time alone) nor from its result files
-(a skipped notebook may rewrite a summary; a recomputed one writes identical bytes).
+(a skipped notebook may rewrite a summary; a recomputed one writes identical bytes). When
+stages run side by side (``make -j``), ``--results PREFIX`` counts only the stamps of result
+folders whose name starts with ``PREFIX`` (``wmdp__``), so one stage's work is not taken for
+another's. Writes to ``FILE`` hold a lock, for the same reason.
 """
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 import time
@@ -23,37 +28,56 @@ from unpactlib.results import environment, read_json, write_json
 from unpactlib.study import stamp_folder
 
 
-def stamped_since(stamps: Path, since: float) -> bool:
-    """Whether a stage stamp in ``stamps`` was written at or after ``since`` (a stage worked)."""
-    return stamps.is_dir() and any(p.stat().st_mtime >= since for p in stamps.iterdir())
+def stamped_since(stamps: Path, since: float, results: str = "") -> bool:
+    """Whether a stage stamp in ``stamps`` was written at or after ``since`` (a stage worked),
+    for a result folder whose name starts with ``results`` (any, when empty)."""
+    if not stamps.is_dir():
+        return False
+    for p in stamps.iterdir():
+        if p.suffix == ".json" and p.stat().st_mtime >= since:
+            try:
+                folder = read_json(p).get("results", "")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if folder.startswith(results):
+                return True
+    return False
 
 
 def record(path: Path, stage: str, seconds: float, worked: bool) -> None:
     """Store ``seconds`` for ``stage`` in ``path``: as the stage's time if it did work (or has
     no time yet), else as its latest run's time only."""
-    try:
-        timings = read_json(path)
-    except (OSError, ValueError):
-        timings = {}
-    old = timings.get(stage)
-    if worked or old is None:
-        timings[stage] = {"seconds": seconds, "last_seconds": seconds, **environment()}
-    else:
-        timings[stage] = {**old, "last_seconds": seconds}
-    write_json(path, timings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # stages that run side by side write one file
+        try:
+            timings = read_json(path)
+        except (OSError, ValueError):
+            timings = {}
+        old = timings.get(stage)
+        if worked or old is None:
+            timings[stage] = {"seconds": seconds, "last_seconds": seconds, **environment()}
+        else:
+            timings[stage] = {**old, "last_seconds": seconds}
+        write_json(path, timings)
 
 
 def main() -> int:
-    if len(sys.argv) < 5 or sys.argv[3] != "--":
+    args = sys.argv[1:]
+    results = ""
+    if len(args) > 3 and args[2] == "--results":
+        results = args[3]
+        del args[2:4]
+    if len(args) < 4 or args[2] != "--":
         print(__doc__, file=sys.stderr)
         return 2
-    path, stage, cmd = Path(sys.argv[1]), sys.argv[2], sys.argv[4:]
+    path, stage, cmd = Path(args[0]), args[1], args[3:]
     wall_start, start = time.time(), time.perf_counter()
     code = subprocess.call(cmd)
     if code == 0:
         seconds = round(time.perf_counter() - start, 1)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        record(path, stage, seconds, stamped_since(stamp_folder(), wall_start - 1.0))
+        worked = stamped_since(stamp_folder(), wall_start - 1.0, results)
+        record(path, stage, seconds, worked)
     return code
 
 

@@ -8,8 +8,10 @@ import pytest
 import torch
 
 from unpactlib.config import UnlearnConfig
+from unpactlib.models import tiny_llama
+from unpactlib.training import adamw, labelled_logits, nll
 from unpactlib.unlearn import METHODS, get_method
-from unpactlib.unlearn.losses import npo_loss, sequence_logprob
+from unpactlib.unlearn.losses import kl_ref_model, npo_loss, retain_kl, sequence_logprob
 
 
 def test_npo_loss_by_hand():
@@ -41,6 +43,80 @@ def test_sequence_logprob_sums_labelled_tokens(tiny_model):
         assert sequence_logprob(tiny_model, batch).item() == pytest.approx(
             expected.item(), abs=1e-5
         )
+
+
+def _ragged_batch() -> dict[str, torch.Tensor]:
+    """Two right-padded rows whose labelled tokens sit at different positions."""
+    ids = torch.tensor([[5, 9, 13, 2, 0, 0], [7, 7, 8, 3, 11, 4]])
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]])
+    labels = torch.tensor([[-100, -100, 13, 2, -100, -100], [-100, -100, -100, -100, 11, 4]])
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def test_labelled_logits_are_the_full_logits_at_labelled_positions(tiny_model):
+    batch = _ragged_batch()
+    with torch.no_grad():
+        full = tiny_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        logits, targets, rows = labelled_logits(tiny_model, batch)
+    # row 0 predicts 13 and 2 from positions 1 and 2; row 1 predicts 11 and 4 from 3 and 4
+    expected = torch.stack(
+        [full.logits[0, 1], full.logits[0, 2], full.logits[1, 3], full.logits[1, 4]]
+    )
+    assert torch.allclose(logits, expected, atol=1e-5)
+    assert targets.tolist() == [13, 2, 11, 4]
+    assert rows.tolist() == [0, 0, 1, 1]
+
+
+def test_nll_is_the_model_loss(tiny_model):
+    batch = _ragged_batch()
+    with torch.no_grad():
+        assert nll(tiny_model, batch).item() == pytest.approx(
+            tiny_model(**batch).loss.item(), rel=1e-6
+        )
+
+
+def test_sequence_logprob_of_ragged_rows_by_hand(tiny_model):
+    batch = _ragged_batch()
+    with torch.no_grad():
+        logp = torch.log_softmax(
+            tiny_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits,
+            -1,
+        )
+        got = sequence_logprob(tiny_model, batch)
+    assert got[0].item() == pytest.approx((logp[0, 1, 13] + logp[0, 2, 2]).item(), abs=1e-5)
+    assert got[1].item() == pytest.approx((logp[1, 3, 11] + logp[1, 4, 4]).item(), abs=1e-5)
+
+
+def test_retain_kl_by_hand(tiny_model):
+    batch = _ragged_batch()
+    other = tiny_llama(vocab_size=97, seed=5).eval()
+    with torch.no_grad():
+        inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        p = torch.log_softmax(tiny_model(**inputs).logits, -1)
+        q = torch.log_softmax(other(**inputs).logits, -1)
+        at = [(0, 1), (0, 2), (1, 3), (1, 4)]
+        expected = sum((q[r, t].exp() * (q[r, t] - p[r, t])).sum() for r, t in at) / 4
+        got = retain_kl(tiny_model, other, batch)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert kl_ref_model(q[0, 1], q[0, 1]).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_fused_adamw_takes_adamws_step():
+    torch.manual_seed(0)
+    w = torch.randn(5, 3)
+    grads = [torch.randn(5, 3) for _ in range(3)]
+    out = []
+    for make in (
+        lambda p: torch.optim.AdamW(p, lr=0.1, weight_decay=0.01, foreach=False),
+        lambda p: adamw(p, lr=0.1, weight_decay=0.01),
+    ):
+        p = torch.nn.Parameter(w.clone())
+        opt = make([p])
+        for g in grads:
+            p.grad = g.clone()
+            opt.step()
+        out.append(p.detach())
+    assert torch.allclose(out[0], out[1], atol=1e-6)
 
 
 def test_npo_gdr_loss_combines_terms(tiny_model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import time
 
@@ -44,3 +45,30 @@ def test_stamped_since_reads_the_stage_stamps(tmp_path):
         tmp_path / "run", "config.json", {"k": 1}, files=[], cache_dir=tmp_path, seconds=1.0
     )
     assert timed.stamped_since(stamps, since)
+
+
+def test_stamps_of_other_results_do_not_count(tmp_path):
+    """Stages side by side (make -j): a wmdp stage's stamp is not a news stage's work."""
+    stamps = tmp_path / "stages"
+    since = time.time() - 10
+    for folder in ("wmdp__rmu__s0", "news__tv__s0"):
+        study.finish_stage(tmp_path / folder, "r.json", {"k": 1}, files=[], cache_dir=tmp_path)
+        assert timed.stamped_since(stamps, since, folder[:6])
+    assert not timed.stamped_since(stamps, since, "books__")
+    assert timed.stamped_since(stamps, since)  # no prefix: any stamp
+
+
+def test_side_by_side_records_keep_both_stages(tmp_path):
+    """Two processes recording at once into one file: both stages are kept (the lock)."""
+    path = tmp_path / "timings.json"
+    code = (
+        "import sys; sys.path.insert(0, 'scripts'); import timed, pathlib\n"
+        "for k in range(30):\n"
+        "    timed.record(pathlib.Path(sys.argv[1]), f'{sys.argv[2]} {k}', 1.0, True)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(path), name], cwd=REPO_ROOT)
+        for name in ("a", "b")
+    ]
+    assert [p.wait() for p in procs] == [0, 0]
+    assert len(read_json(path)) == 60

@@ -101,9 +101,8 @@ def stage_done(folder: Path, name: str, key: dict, cache_dir: Path | str | None 
         files = record["files"]
         if not files or any(file_digest(Path(folder) / f) != digest for f, digest in files.items()):
             return False
-        return read_json(_stamp(folder, name, cache_dir)) == {
-            "record": file_digest(Path(folder) / name)
-        }
+        stamp = read_json(_stamp(folder, name, cache_dir))
+        return stamp["record"] == file_digest(Path(folder) / name)
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return False
 
@@ -151,7 +150,8 @@ def finish_stage(
     provenance[stage] = {"environment": environment(), "seconds": seconds}
     write_json(folder / PROVENANCE, provenance)
     write_json(folder / name, {"key": key, "files": digests, **extra})
-    write_json(_stamp(folder, name, cache_dir), {"record": file_digest(folder / name)})
+    stamp = {"record": file_digest(folder / name), "results": folder.name}
+    write_json(_stamp(folder, name, cache_dir), stamp)
 
 
 def stage_seconds(folder: Path, name: str) -> float | None:

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..prompting import ChatFormat
-from ..training import batches, qa_batch, to_device
+from ..training import adamw, batches, qa_batch, to_device
 
 Batch = dict[str, torch.Tensor]
 StepLoss = Callable[[torch.nn.Module, Batch, Batch | None], torch.Tensor]
@@ -67,7 +67,7 @@ def train(
         mixed_precision="bf16" if model.device.type == "cuda" else "no",
         gradient_accumulation_steps=grad_accum_steps,
     )
-    opt = torch.optim.AdamW(model.parameters() if params is None else params, lr=lr)
+    opt = adamw(model.parameters() if params is None else params, lr=lr)
     # a single process gets its model back unwrapped; several get it wrapped (DDP / FSDP)
     wrapped, opt = accelerator.prepare(model, opt)
     rank, world = accelerator.process_index, accelerator.num_processes

@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
 
-IGNORE = -100
+from ..training import labelled_logits, nll
+
+__all__ = ["kl_ref_model", "nll", "npo_loss", "retain_kl", "sequence_logprob"]
 
 
 def sequence_logprob(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -15,17 +17,11 @@ def sequence_logprob(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> 
     Returns:
         Tensor of shape ``[batch]``.
     """
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    labels = batch["labels"][:, 1:]
-    logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-    mask = labels != IGNORE
-    picked = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    return (picked * mask).sum(-1)
-
-
-def nll(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Mean negative log-likelihood per labelled token (the usual language-model loss)."""
-    return model(**batch).loss
+    logits, targets, rows = labelled_logits(model, batch)
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    total = torch.zeros(batch["input_ids"].shape[0], dtype=picked.dtype, device=picked.device)
+    return total.index_add(0, rows, picked)
 
 
 def npo_loss(logp: torch.Tensor, logp_ref: torch.Tensor, beta: float) -> torch.Tensor:
@@ -69,11 +65,9 @@ def retain_kl(
     A position counts where its next token is labelled (the answer and its end token, as in
     :func:`sequence_logprob`); the mean is over all such positions of the batch.
     """
-    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
-    mask = batch["labels"][:, 1:] != IGNORE
-    logits = model(**inputs).logits[:, :-1][mask].float()
+    logits, _, _ = labelled_logits(model, batch)
     with torch.no_grad():
-        ref_logits = reference(**inputs).logits[:, :-1][mask].float()
+        ref_logits, _, _ = labelled_logits(reference, batch)
     return kl_ref_model(
-        torch.log_softmax(ref_logits, dim=-1), torch.log_softmax(logits, dim=-1)
+        torch.log_softmax(ref_logits.float(), dim=-1), torch.log_softmax(logits.float(), dim=-1)
     ).mean()

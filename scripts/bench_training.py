@@ -1,0 +1,163 @@
+"""Training steps: the library's loss and optimiser against ours, side by side.
+
+On the embedded model and real QA items, in one process and alternating the two ways, it
+times what the target fine-tuning and the unlearning methods do at every step:
+
+* ``QA loss, forward + backward``: ``model(**batch).loss`` (logits and softmax at every
+  position) against :func:`unpactlib.training.nll` (logits only where the next token is
+  labelled), on 8 news and 8 WMDP-analog forget items, in the embedded profile's arithmetic;
+* ``npo_klr loss, forward + backward``: the same two ways through the whole NPO + retain-KL
+  loss (the model, and the frozen reference without gradients);
+* ``AdamW step``: ``torch.optim.AdamW`` as constructed by default against
+  :func:`unpactlib.training.adamw` (fused), over all 135M parameters.
+
+Each is warmed up once, then timed ``--repeats`` times per way (the median is kept), and the
+losses of both ways are compared. Prints a table and writes it to
+``data/results/bench/training_<device>.md`` and ``.json``. Usage::
+
+    python scripts/bench_training.py [--repeats 3] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+from collections.abc import Callable
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+import unpactlib
+from unpactlib.models import cpu_precision
+from unpactlib.prompting import chat_format
+from unpactlib.results import write_bench
+from unpactlib.training import adamw, nll, qa_batch
+from unpactlib.unlearn.losses import kl_ref_model, npo_loss, sequence_logprob
+
+PRECISION = unpactlib.get_profile("embedded").cpu_precision
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` under the embedded profile's arithmetic, after a warm-up."""
+    times = []
+    for k in range(repeats + 1):
+        with cpu_precision(PRECISION, training=True):
+            start = time.perf_counter()
+            fn()
+            if k:
+                times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def library_npo_klr(model, reference, forget, retain) -> torch.Tensor:
+    """npo_klr's loss from the full logits (the computation before ``labelled_logits``)."""
+
+    def logprob(m, b):
+        labels = b["labels"][:, 1:]
+        logits = m(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits
+        logp = torch.log_softmax(logits[:, :-1].float(), -1)
+        picked = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        return (picked * (labels != -100)).sum(-1)
+
+    inputs = {"input_ids": retain["input_ids"], "attention_mask": retain["attention_mask"]}
+    mask = retain["labels"][:, 1:] != -100
+    logits = model(**inputs).logits[:, :-1][mask].float()
+    with torch.no_grad():
+        ref_forget = logprob(reference, forget)
+        ref_logits = reference(**inputs).logits[:, :-1][mask].float()
+    kl = kl_ref_model(F.log_softmax(ref_logits, -1), F.log_softmax(logits, -1)).mean()
+    return npo_loss(logprob(model, forget), ref_forget, 0.1) + kl
+
+
+def our_npo_klr(model, reference, forget, retain) -> torch.Tensor:
+    """npo_klr's loss as ``unpactlib.unlearn.npo_klr`` computes it."""
+    from unpactlib.unlearn.losses import retain_kl
+
+    with torch.no_grad():
+        ref_forget = sequence_logprob(reference, forget)
+    return npo_loss(sequence_logprob(model, forget), ref_forget, 0.1) + retain_kl(
+        model, reference, retain
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, tok = unpactlib.load_model("embedded", device="cpu")
+    model.requires_grad_(True)
+    reference = copy.deepcopy(model).requires_grad_(False)
+    fmt = chat_format(tok)
+    batches = {
+        b: qa_batch(tok, fmt, unpactlib.load_benchmark(b).prompts("forget")[:8])
+        for b in ("news", "wmdp")
+    }
+    news = unpactlib.load_benchmark("news")
+    forget = qa_batch(tok, fmt, news.prompts("forget")[:8])
+    retain = qa_batch(tok, fmt, news.prompts("retain")[:8])
+
+    def backward(loss_fn: Callable[[], torch.Tensor]) -> Callable[[], float]:
+        def run() -> float:
+            loss = loss_fn()
+            loss.backward()
+            model.zero_grad(set_to_none=True)
+            return loss.item()
+
+        return run
+
+    pairs: dict[str, tuple[Callable[[], float], Callable[[], float]]] = {
+        f"QA loss, forward + backward ({b}, 8 items)": (
+            backward(lambda batch=batch: model(**batch).loss),
+            backward(lambda batch=batch: nll(model, batch)),
+        )
+        for b, batch in batches.items()
+    }
+    pairs["npo_klr loss, forward + backward (news, 8 + 8 items)"] = (
+        backward(lambda: library_npo_klr(model, reference, forget, retain)),
+        backward(lambda: our_npo_klr(model, reference, forget, retain)),
+    )
+    rows = []
+    for name, (library, ours) in pairs.items():
+        with cpu_precision("fp32", training=True):  # the two losses, in exact arithmetic
+            gap = abs(library() - ours())
+        rows.append(
+            {
+                "work": name,
+                "library s": round(median_seconds(library, args.repeats), 3),
+                "unpactlib s": round(median_seconds(ours, args.repeats), 3),
+                "loss difference (fp32)": f"{gap:.1e}",
+            }
+        )
+    for p in model.parameters():
+        p.grad = torch.randn_like(p) * 1e-3
+    optimisers = {
+        "library": torch.optim.AdamW(model.parameters(), lr=1e-6),
+        "unpactlib": adamw(model.parameters(), lr=1e-6),
+    }
+    step_seconds = {k: median_seconds(o.step, args.repeats) for k, o in optimisers.items()}
+    rows.append(
+        {
+            "work": "AdamW step (all parameters)",
+            "library s": round(step_seconds["library"], 3),
+            "unpactlib s": round(step_seconds["unpactlib"], 3),
+            "loss difference (fp32)": "",
+        }
+    )
+    table = pd.DataFrame(rows)
+    table.insert(3, "library / unpactlib", (table["library s"] / table["unpactlib s"]).round(2))
+    note = (
+        f"Embedded model (base SmolLM2-135M-Instruct), {torch.get_num_threads()} threads, "
+        f"{PRECISION} autocast as in the embedded profile, median of {args.repeats}."
+    )
+    record = {"rows": table.to_dict(orient="records"), "threads": torch.get_num_threads()}
+    write_bench("training_cpu", table, note, {**record, "precision": PRECISION})
+
+
+if __name__ == "__main__":
+    main()
