@@ -5,7 +5,11 @@ it times what the embedded profile does in the chosen arithmetic:
 
 * ``train step``: one AdamW-free forward + backward of a QA batch (``qa_batch``, 8 items);
 * ``answer``: greedy answers to the forget questions (``greedy_answers``, batches of 32);
-* ``letters``: option-letter scores of the WMDP-analog forget items (``option_logprobs``).
+* ``letters``: option-letter scores of the WMDP-analog forget items (``option_logprobs``);
+* ``attribution``: token contributions of 12 news and 12 WMDP-analog forget prompts
+  (``unpactlib.study.attribute``), which the profile keeps in float32. The contributions
+  under each setting are compared: Spearman correlation per prompt and whether the KeyTokens
+  (alpha 0.5, beta 3) are the same.
 
 Each is warmed up once, then timed ``--repeats`` times per setting (the median is kept); the
 answers given under each setting are compared. Prints a table and writes it to
@@ -21,10 +25,14 @@ import statistics
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import spearmanr
 
 import unpactlib
+from unpactlib import study
+from unpactlib.attribution import key_tokens, stem_span
 from unpactlib.generation import greedy_answers
 from unpactlib.models import CPU_PRECISIONS, cpu_precision
 from unpactlib.multiple_choice import option_logprobs
@@ -74,6 +82,14 @@ def main() -> None:
             model, tok, wmdp["forget"], batch_size=32
         ),
     }
+    attributed = news.prompts("forget")[:12] + wmdp.prompts("forget")[:12]
+
+    def attribute() -> list:
+        return study.attribute(
+            model, tok, attributed, span=lambda r: stem_span(r) if "choices" in r else None
+        )
+
+    work[f"attribution ({len(attributed)} prompts)"] = attribute
     rows = []
     for name, fn in work.items():
         seconds = {p: median_seconds(fn, p, args.repeats) for p in CPU_PRECISIONS}
@@ -90,13 +106,31 @@ def main() -> None:
         with cpu_precision(p):
             answers[p] = greedy_answers(model, tok, questions, batch_size=32, progress=False)
     same = sum(a == b for a, b in zip(answers["fp32"], answers["bf16"]))
+    scores = {}
+    for p in CPU_PRECISIONS:
+        with cpu_precision(p):
+            scores[p] = [np.array(a.scores) for a in attribute()]
+    rho = [spearmanr(a, b).statistic for a, b in zip(scores["fp32"], scores["bf16"])]
+    same_keys = [
+        set(key_tokens(a, 0.5, 3)) == set(key_tokens(b, 0.5, 3))
+        for a, b in zip(scores["fp32"], scores["bf16"])
+    ]
+    agreement = {
+        "prompts": len(attributed),
+        "spearman_median": round(float(np.nanmedian(rho)), 3),
+        "spearman_min": round(float(np.nanmin(rho)), 3),
+        "same_key_tokens": int(sum(same_keys)),
+    }
     table = pd.DataFrame(rows)
     device = "cpu"
     note = (
         f"Embedded model (base SmolLM2-135M-Instruct), {torch.get_num_threads()} threads, median "
-        f"of {args.repeats}. Same greedy answer under both: {same} of {len(questions)}."
+        f"of {args.repeats}. Same greedy answer under both: {same} of {len(questions)}. "
+        f"Contributions in bf16 against float32: median Spearman "
+        f"{agreement['spearman_median']} (lowest {agreement['spearman_min']}), same KeyTokens "
+        f"for {agreement['same_key_tokens']} of {agreement['prompts']} prompts."
     )
-    record = {"rows": rows, "same_answers": [same, len(questions)]}
+    record = {"rows": rows, "same_answers": [same, len(questions)], "attribution": agreement}
     write_bench(f"precision_{device}", table, note, {**record, "threads": torch.get_num_threads()})
 
 

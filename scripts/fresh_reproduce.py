@@ -138,6 +138,9 @@ def main() -> int:
     parser.add_argument(
         "--again", action="store_true", help="run again in WORKDIR's clone (resume), no new clone"
     )
+    parser.add_argument(
+        "--note", default="", help="a sentence kept in the record (why results changed, say)"
+    )
     args = parser.parse_args()
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="unpact-fresh-"))
@@ -163,6 +166,7 @@ def main() -> int:
         "wall_seconds": round(sum(r["wall_seconds"] for r in runs), 1),
         "peak_gb": max(r["peak_gb"] for r in runs),
         "changed_results": changed_results(clone),
+        **({"note": args.note} if args.note else {}),
     }
     results = ROOT / "data" / "results" / args.profile
     results.mkdir(parents=True, exist_ok=True)
