@@ -31,11 +31,13 @@ import torch
 import torch.nn.functional as F
 
 import unpactlib
+from unpactlib.config import UnlearnConfig
 from unpactlib.models import cpu_precision
 from unpactlib.prompting import chat_format
 from unpactlib.results import write_bench
 from unpactlib.training import adamw, nll, qa_batch
-from unpactlib.unlearn.losses import kl_ref_model, npo_loss, sequence_logprob
+from unpactlib.unlearn import get_method
+from unpactlib.unlearn.losses import kl_ref_model, npo_loss
 
 PRECISION = unpactlib.get_profile("embedded").cpu_precision
 
@@ -72,17 +74,6 @@ def library_npo_klr(model, reference, forget, retain) -> torch.Tensor:
     return npo_loss(logprob(model, forget), ref_forget, 0.1) + kl
 
 
-def our_npo_klr(model, reference, forget, retain) -> torch.Tensor:
-    """npo_klr's loss as ``unpactlib.unlearn.npo_klr`` computes it."""
-    from unpactlib.unlearn.losses import retain_kl
-
-    with torch.no_grad():
-        ref_forget = sequence_logprob(reference, forget)
-    return npo_loss(sequence_logprob(model, forget), ref_forget, 0.1) + retain_kl(
-        model, reference, retain
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -101,6 +92,7 @@ def main() -> None:
     news = unpactlib.load_benchmark("news")
     forget = qa_batch(tok, fmt, news.prompts("forget")[:8])
     retain = qa_batch(tok, fmt, news.prompts("retain")[:8])
+    cfg = UnlearnConfig(npo_beta=0.1, retain_weight=1.0)  # the weights library_npo_klr uses
 
     def backward(loss_fn: Callable[[], torch.Tensor]) -> Callable[[], float]:
         def run() -> float:
@@ -120,7 +112,7 @@ def main() -> None:
     }
     pairs["npo_klr loss, forward + backward (news, 8 + 8 items)"] = (
         backward(lambda: library_npo_klr(model, reference, forget, retain)),
-        backward(lambda: our_npo_klr(model, reference, forget, retain)),
+        backward(lambda: get_method("npo_klr").loss(model, reference, forget, retain, cfg)),
     )
     rows = []
     for name, (library, ours) in pairs.items():
