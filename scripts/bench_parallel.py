@@ -32,7 +32,7 @@ import unpactlib
 from unpactlib import study
 from unpactlib.attribution import stem_span
 from unpactlib.generation import greedy_answers
-from unpactlib.models import cpu_precision
+from unpactlib.models import mixed_precision
 from unpactlib.results import write_bench
 
 PROFILE = unpactlib.get_profile("embedded")
@@ -45,7 +45,7 @@ def unit(model, tok) -> None:
     study.attribute(
         model, tok, wmdp, span=lambda r: stem_span(r) if "choices" in r else None, desc="unit"
     )
-    with cpu_precision(PROFILE.cpu_precision):
+    with mixed_precision(PROFILE.precision):
         greedy_answers(model, tok, news, batch_size=PROFILE.generation_batch_size, progress=False)
 
 
@@ -110,7 +110,7 @@ def main() -> None:
     ratio = round(sequential / side_by_side, 2)
     note = (
         f"Embedded model, {os.cpu_count()} cores. A unit: attribution of 6 WMDP-analog prompts "
-        f"(float32) and answers to 24 news questions ({PROFILE.cpu_precision}). Side by side, "
+        f"(float32) and answers to 24 news questions ({PROFILE.precision}). Side by side, "
         f"the two processes took {each[0]:.1f} s and {each[1]:.1f} s; the work is done "
         f"{ratio}x as fast as one after the other."
     )

@@ -1,4 +1,4 @@
-"""CPU arithmetic: fp32 against bf16 autocast (a profile's ``cpu_precision``), side by side.
+"""CPU arithmetic: fp32 against bf16 autocast (a profile's ``precision``), side by side.
 
 On the embedded model and real news prompts, in one process and alternating the two settings,
 it times what the embedded profile does in the chosen arithmetic:
@@ -34,7 +34,7 @@ import unpactlib
 from unpactlib import study
 from unpactlib.attribution import key_tokens, stem_span
 from unpactlib.generation import greedy_answers
-from unpactlib.models import CPU_PRECISIONS, cpu_precision
+from unpactlib.models import PRECISIONS, mixed_precision
 from unpactlib.multiple_choice import option_logprobs
 from unpactlib.prompting import chat_format
 from unpactlib.results import write_bench
@@ -42,10 +42,10 @@ from unpactlib.training import qa_batch
 
 
 def median_seconds(fn: Callable[[], object], precision: str, repeats: int) -> float:
-    """Median wall time of ``fn()`` under ``cpu_precision(precision)``, after one warm-up."""
+    """Median wall time of ``fn()`` under ``mixed_precision(precision)``, after one warm-up."""
     times = []
     for k in range(repeats + 1):
-        with cpu_precision(precision):
+        with mixed_precision(precision):
             start = time.perf_counter()
             fn()
             if k:
@@ -92,7 +92,7 @@ def main() -> None:
     work[f"attribution ({len(attributed)} prompts)"] = attribute
     rows = []
     for name, fn in work.items():
-        seconds = {p: median_seconds(fn, p, args.repeats) for p in CPU_PRECISIONS}
+        seconds = {p: median_seconds(fn, p, args.repeats) for p in PRECISIONS}
         rows.append(
             {
                 "work": name,
@@ -102,13 +102,13 @@ def main() -> None:
             }
         )
     answers = {}
-    for p in CPU_PRECISIONS:
-        with cpu_precision(p):
+    for p in PRECISIONS:
+        with mixed_precision(p):
             answers[p] = greedy_answers(model, tok, questions, batch_size=32, progress=False)
     same = sum(a == b for a, b in zip(answers["fp32"], answers["bf16"]))
     scores = {}
-    for p in CPU_PRECISIONS:
-        with cpu_precision(p):
+    for p in PRECISIONS:
+        with mixed_precision(p):
             scores[p] = [np.array(a.scores) for a in attribute()]
     rho = [spearmanr(a, b).statistic for a, b in zip(scores["fp32"], scores["bf16"])]
     same_keys = [

@@ -32,21 +32,21 @@ import torch.nn.functional as F
 
 import unpactlib
 from unpactlib.config import UnlearnConfig
-from unpactlib.models import cpu_precision
+from unpactlib.models import mixed_precision
 from unpactlib.prompting import chat_format
 from unpactlib.results import write_bench
 from unpactlib.training import adamw, nll, qa_batch
 from unpactlib.unlearn import get_method
 from unpactlib.unlearn.losses import kl_ref_model, npo_loss
 
-PRECISION = unpactlib.get_profile("embedded").cpu_precision
+PRECISION = unpactlib.get_profile("embedded").precision
 
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     """Median wall time of ``fn()`` under the embedded profile's arithmetic, after a warm-up."""
     times = []
     for k in range(repeats + 1):
-        with cpu_precision(PRECISION, training=True):
+        with mixed_precision(PRECISION, training=True):
             start = time.perf_counter()
             fn()
             if k:
@@ -116,7 +116,7 @@ def main() -> None:
     )
     rows = []
     for name, (library, ours) in pairs.items():
-        with cpu_precision("fp32", training=True):  # the two losses, in exact arithmetic
+        with mixed_precision("fp32", training=True):  # the two losses, in exact arithmetic
             gap = abs(library() - ours())
         rows.append(
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from unpactlib import ParameterError, get_profile, load_benchmark
-from unpactlib.models import cpu_precision, resolve_device
+from unpactlib.models import mixed_precision, resolve_device
 from unpactlib.recovery import emphasise
 
 
@@ -16,7 +16,7 @@ from unpactlib.recovery import emphasise
         (lambda: load_benchmark("muse"), r"benchmark='muse'.*'news'"),
         (lambda: load_benchmark("news", source="web"), r"source='web'.*'synthetic'"),
         (lambda: resolve_device("tpu"), r"device='tpu'.*'auto', 'cpu', 'cuda'"),
-        (lambda: cpu_precision("fp16"), r"cpu_precision='fp16'.*'fp32', 'bf16'"),
+        (lambda: mixed_precision("fp16"), r"precision='fp16'.*'fp32', 'bf16'"),
         (lambda: emphasise("q", ["w"], template="bold"), r"template='bold'.*'key_line'"),
     ],
 )

@@ -133,25 +133,25 @@ def test_profile_overrides_apply_to_one_run_only():
     assert get_profile("smoke").unlearn_config("news", "rmu") == get_profile("smoke").unlearn
 
 
-def test_cpu_precision_changes_the_arithmetic_and_the_model_keys():
+def test_mixed_precision_changes_the_arithmetic_and_the_model_keys():
     import dataclasses
 
     import torch
 
     from unpactlib import load_benchmark
-    from unpactlib.models import cpu_precision
+    from unpactlib.models import mixed_precision
 
     layer = torch.nn.Linear(4, 4)
     x = torch.randn(2, 4)
-    with cpu_precision("bf16"):
+    with mixed_precision("bf16"):
         assert layer(x).dtype == torch.bfloat16
-    with cpu_precision("fp32"):
+    with mixed_precision("fp32"):
         assert layer(x).dtype == torch.float32
     assert layer.weight.dtype == torch.float32  # autocast leaves the weights alone
     # inside one block, a training block sees each change of the weights; an answering block
     # keeps its first bf16 copy of them (faster, and right only while they do not change)
     for training, sees_change in ((True, True), (False, False)):
-        with cpu_precision("bf16", training=training):
+        with mixed_precision("bf16", training=training):
             layer.weight.requires_grad_(True)
             before = layer(x).detach()
             with torch.no_grad():
@@ -160,6 +160,6 @@ def test_cpu_precision_changes_the_arithmetic_and_the_model_keys():
     # a target (and so every model unlearned from it) trained in other arithmetic is another model
     smoke = get_profile("smoke")
     bench = load_benchmark("news").subset(2)
-    bf16 = dataclasses.replace(smoke, cpu_precision="bf16")
+    bf16 = dataclasses.replace(smoke, precision="bf16")
     assert study.target_key(smoke, bench, 0) != study.target_key(bf16, bench, 0)
-    assert get_profile("embedded").cpu_precision == "bf16" and smoke.cpu_precision == "fp32"
+    assert get_profile("embedded").precision == "bf16" and smoke.precision == "fp32"

@@ -110,10 +110,9 @@ class Profile:
     # benchmark -> method -> UnlearnConfig fields that differ from ``unlearn`` for that run
     # (the embedded settings found by scripts/tune_unlearning.py)
     unlearn_overrides: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
-    # arithmetic of training and answering on a CPU (unpactlib.models.cpu_precision): "fp32",
-    # or "bf16" autocast with fp32 weights. Attribution is fp32 on a CPU either way; on CUDA
-    # the weights are bf16 already.
-    cpu_precision: str = "fp32"
+    # arithmetic of training and answering, on a CPU or a GPU (unpactlib.models.mixed_precision):
+    # "fp32", or "bf16" autocast with float32 weights. Attribution is float32 either way.
+    precision: str = "fp32"
 
     def unlearn_config(self, benchmark: str, method: str) -> UnlearnConfig:
         """The unlearning settings of one run: ``unlearn`` with that run's overrides."""
@@ -159,7 +158,7 @@ PROFILES: dict[str, Profile] = {
         generation_batch_size=32,
         # bf16 autocast: faster training and answering on a CPU (scripts/bench_precision.py);
         # the fp32 results of this profile are kept beside (data/results/embedded/precision)
-        cpu_precision="bf16",
+        precision="bf16",
     ),
     # Paper scale (STUDY.md "Models and profiles"): the MUSE 7B target models and Zephyr-7B-beta,
     # the hub datasets, MUSE / WMDP script defaults. Needs GPUs and hub access; run with
@@ -192,6 +191,7 @@ PROFILES: dict[str, Profile] = {
             "books": "muse-bench/MUSE-books_target",
             "wmdp": "HuggingFaceH4/zephyr-7b-beta",
         },
+        precision="bf16",  # the paper's models run in bf16 on GPUs; weights stay float32
     ),
 }
 

