@@ -13,14 +13,20 @@ SEED_BENCHMARKS ?= news
 SEED_LIST := $(shell echo 0 $(SEEDS) | tr ' ' ',')
 PAPERMILL := $(BIN)/papermill --log-output --no-progress-bar --log-level WARNING
 # each stage's wall time goes to this file (read by the book's "Reproduce and extend" page)
-TIMED = $(BIN)/python scripts/timed.py data/results/$(PROFILE)/timings.json
+TIMINGS ?= data/results/$(PROFILE)/timings.json
+TIMED = $(BIN)/python scripts/timed.py $(TIMINGS)
 
-.PHONY: reproduce seeds test book bench publish data venv model clean
+.PHONY: reproduce results seeds test book bench publish data venv model clean
 
 # Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
 # Each stage skips work this machine already finished for the same inputs (records, hashes
 # and stamps: unpactlib.study.stage_done), so a re-run resumes; a fresh clone recomputes all.
-reproduce: $(MODEL)
+reproduce: results
+	@$(MAKE) --no-print-directory book
+	@echo "The book is at _build/html/index.html"
+
+# Every stage and page notebook, without building the book (scripts/gpu_run.sh runs this).
+results: $(MODEL)
 	@mkdir -p book/targets book/unlearn book/attribution book/recovery; set -e; \
 	for b in $(BENCHMARKS); do \
 	  echo "== target model: $$b (profile $(PROFILE))"; \
@@ -39,8 +45,6 @@ reproduce: $(MODEL)
 	$(PAPERMILL) notebooks/07_claims.ipynb book/07_claims.ipynb -p profile $(PROFILE); \
 	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST); \
 	$(PAPERMILL) notebooks/06_reproduce.ipynb book/06_reproduce.ipynb -p profile $(PROFILE)
-	@$(MAKE) --no-print-directory book
-	@echo "The book is at _build/html/index.html"
 
 # Attribution and recovery only answer and score (no training): they run JOBS notebooks at a
 # time with INFER_THREADS torch threads each. On 2 cores two one-thread notebooks get more

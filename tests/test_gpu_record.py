@@ -1,0 +1,68 @@
+"""scripts/gpu_record.py: what a GPU run sends back is read into this checkout."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import tarfile
+
+from unpactlib.paths import REPO_ROOT
+
+_path = REPO_ROOT / "scripts" / "gpu_record.py"
+_spec = importlib.util.spec_from_file_location("gpu_record", _path)
+gpu_record = importlib.util.module_from_spec(_spec)
+sys.modules["gpu_record"] = gpu_record
+_spec.loader.exec_module(gpu_record)
+
+
+def test_machine_reads_the_device_versions_and_the_run():
+    text = (
+        "name, memory.total [MiB], driver_version\n"
+        "NVIDIA H200, 143771 MiB, 580.159.04\n"
+        "torch 2.11.0+cu130 transformers 5.17.0\n"
+        "make results: exit 0, 412 s wall\n"
+    )
+    assert gpu_record.machine(text) == {
+        "device": "NVIDIA H200",
+        "memory": "143771 MiB",
+        "driver": "580.159.04",
+        "torch": "2.11.0+cu130",
+        "transformers": "5.17.0",
+        "make_results_exit": 0,
+        "make_results_seconds": 412,
+    }
+
+
+def test_glued_reads_the_values_a_notebook_glued(tmp_path):
+    prefix = "application/papermill.record/"
+
+    def record(name, text):
+        return {
+            "output_type": "display_data",
+            "metadata": {"scrapbook": {"name": name, "mime_prefix": prefix}},
+            "data": {f"{prefix}text/plain": text},
+        }
+
+    cells = [
+        {"cell_type": "code", "outputs": [record("v1", "'agrees'"), {"output_type": "stream"}]},
+        {"cell_type": "markdown"},
+        {"cell_type": "code", "outputs": [record("v2", ["'part", "ly'"])]},
+    ]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    assert gpu_record.glued(path) == {"v1": "agrees", "v2": "partly"}
+
+
+def test_unpack_takes_only_seed_zero_runs_of_the_profile(tmp_path):
+    src = tmp_path / "src" / "data" / "results" / "embedded"
+    for run in ("news__target__s0", "news__rmu__s0", "news__rmu__s1"):
+        (src / run).mkdir(parents=True)
+        (src / run / "metrics.json").write_text("{}")
+    archive = tmp_path / "results.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "src" / "data", arcname="data")
+    into = tmp_path / "into"
+    into.mkdir()
+    assert gpu_record.unpack(archive, "embedded", into) == ["news__rmu__s0", "news__target__s0"]
+    assert sorted(p.name for p in into.iterdir()) == ["news__rmu__s0", "news__target__s0"]
