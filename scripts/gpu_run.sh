@@ -37,9 +37,12 @@ mkdir -p .venv
 touch .venv/.installed
 bin=/tmp/gpubin
 mkdir -p "$bin"
-ln -sf "$(command -v python3)" "$bin/python"
+# (scripts, not links: a link to a venv's python outside the venv loses the venv; removed
+# first, since writing to a link left by an earlier run would overwrite that python itself)
+rm -f "$bin/python" "$bin/papermill"
+printf '#!/bin/sh\nexec %s "$@"\n' "$(command -v python3)" >"$bin/python"
 printf '#!/bin/sh\nexec python3 -m papermill "$@"\n' >"$bin/papermill"
-chmod +x "$bin/papermill"
+chmod +x "$bin/python" "$bin/papermill"
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', \
