@@ -143,8 +143,11 @@ def test_mixed_precision_changes_the_arithmetic_and_the_model_keys():
 
     layer = torch.nn.Linear(4, 4)
     x = torch.randn(2, 4)
-    with mixed_precision("bf16"):
+    block = mixed_precision("bf16")
+    assert layer(x).dtype == torch.float32  # nothing changes before the block is entered
+    with block:
         assert layer(x).dtype == torch.bfloat16
+    assert layer(x).dtype == torch.float32  # nor after it
     with mixed_precision("fp32"):
         assert layer(x).dtype == torch.float32
     assert layer.weight.dtype == torch.float32  # autocast leaves the weights alone

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -61,7 +62,9 @@ def resolve_device(device: str = "auto") -> torch.device:
 WEIGHT_DTYPE = torch.float32  # weights, optimiser state and losses, on every device
 
 
-def mixed_precision(precision: str, *, training: bool = False) -> contextlib.ExitStack:
+def mixed_precision(
+    precision: str, *, training: bool = False
+) -> contextlib.AbstractContextManager[None]:
     """The arithmetic inside the ``with`` block (a profile's ``precision``), on CPU and CUDA.
 
     ``"bf16"``: matrix products and other autocast-eligible operations run in bfloat16 while
@@ -73,20 +76,21 @@ def mixed_precision(precision: str, *, training: bool = False) -> contextlib.Exi
     Autocast keeps the bfloat16 copy of each weight it casts until the block ends, which makes
     answering faster. A block in which the weights change must say ``training=True``: the
     weights are then cast afresh at every use, or every forward pass would see the weights of
-    the first.
+    the first. An unknown ``precision`` raises at the call, before any block is entered.
     """
     check_choice("precision", precision, PRECISIONS)
-    stack = contextlib.ExitStack()
-    for device in ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",):
-        stack.enter_context(
-            torch.autocast(
-                device,
-                dtype=torch.bfloat16,
-                enabled=precision == "bf16",
-                cache_enabled=not training,
+    return _autocast(enabled=precision == "bf16", cache=not training)
+
+
+@contextlib.contextmanager
+def _autocast(*, enabled: bool, cache: bool) -> Iterator[None]:
+    """bf16 autocast on the CPU and, when present, CUDA, for the duration of the block."""
+    with contextlib.ExitStack() as stack:
+        for device in ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",):
+            stack.enter_context(
+                torch.autocast(device, dtype=torch.bfloat16, enabled=enabled, cache_enabled=cache)
             )
-        )
-    return stack
+        yield
 
 
 def embedded_gguf_path() -> Path:
