@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL := .cache/models/smollm2-135m-instruct/model.safetensors
 PROFILE ?= embedded
-BENCHMARKS := news books wmdp
 # extra seeds of the unlearning runs (make seeds), and the benchmarks they cover
 SEEDS ?= 1 2
 SEED_BENCHMARKS ?= news
@@ -26,40 +25,52 @@ reproduce: results
 	@echo "The book is at _build/html/index.html"
 
 # Every stage and page notebook, without building the book (scripts/gpu_run.sh runs this).
+# Each benchmark is one chain of stage notebooks (target -> unlearning -> attribution ->
+# recovery); make runs JOBS stages at a time, longest chain first, then the pages that read
+# every benchmark.
 results: $(MODEL)
-	@mkdir -p book/targets book/unlearn book/attribution book/recovery; set -e; \
-	for b in $(BENCHMARKS); do \
-	  echo "== target model: $$b (profile $(PROFILE))"; \
-	  $(TIMED) "01_target $$b" -- $(PAPERMILL) notebooks/01_target.ipynb book/targets/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
-	done; \
-	echo "== benchmarks and targets page"; \
+	@mkdir -p book/targets book/unlearn book/attribution book/recovery
+	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix recovery-,$(ORDER))
+	@echo "== pages over all benchmarks (profile $(PROFILE))"; set -e; \
 	$(PAPERMILL) notebooks/00_benchmarks.ipynb book/00_benchmarks.ipynb -p profile $(PROFILE); \
 	$(PAPERMILL) notebooks/02_settings.ipynb book/unlearn/settings.ipynb -p profile $(PROFILE); \
-	for b in $(BENCHMARKS); do \
-	  echo "== 02_unlearn: $$b, all methods (profile $(PROFILE))"; \
-	  $(TIMED) "02_unlearn $$b" -- $(PAPERMILL) notebooks/02_unlearn.ipynb book/unlearn/$$b.ipynb -p profile $(PROFILE) -p benchmark $$b; \
-	done; \
-	$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix attribution-,$(INFER_ORDER)) $(addprefix recovery-,$(INFER_ORDER)); \
-	echo "== summary"; \
 	$(PAPERMILL) notebooks/05_summary.ipynb book/05_summary.ipynb -p profile $(PROFILE); \
 	$(PAPERMILL) notebooks/07_claims.ipynb book/07_claims.ipynb -p profile $(PROFILE); \
 	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST); \
 	$(PAPERMILL) notebooks/06_reproduce.ipynb book/06_reproduce.ipynb -p profile $(PROFILE)
 
-# Attribution and recovery only answer and score (no training): they run JOBS notebooks at a
-# time with INFER_THREADS torch threads each. On 2 cores two one-thread notebooks get more
-# done than one two-thread notebook (scripts/bench_parallel.py). The longest benchmark goes
-# first, and every attribution before any recovery, so no core waits.
+# JOBS stage notebooks at a time with THREADS torch threads each: on 2 cores two one-thread
+# notebooks get more done than one two-thread notebook, 1.23x for answering and attribution
+# (scripts/bench_parallel.py) and 1.4x for training steps. The thread count is part of the
+# arithmetic, so it is fixed: the same THREADS gives the same results files.
 JOBS ?= 2
-INFER_THREADS ?= 1
-INFER_ORDER ?= wmdp books news
+THREADS ?= 1
+ORDER ?= wmdp books news
+# Benchmarks whose pages also show the analyses beyond the paper (captum's attribution methods
+# against deletion, the alpha x beta grid, three emphasis templates); the others run the
+# paper's analyses only, which keeps `make reproduce` within its 30 minutes on 2 cores.
+EXTRAS ?= news
+LEAN_03 := -p n_compare 0
+LEAN_04 := -r templates key_line -r grid_alphas 0.5 -r grid_betas 3
 NOTEBOOK_ARGS = -p profile $(PROFILE) -p benchmark $*
-attribution-%: $(MODEL)
-	@echo "== 03_attribution: $*, all methods (profile $(PROFILE), $(INFER_THREADS) thread)"
-	@OMP_NUM_THREADS=$(INFER_THREADS) $(TIMED) "03_attribution $*" --results $*__ -- $(PAPERMILL) notebooks/03_attribution.ipynb book/attribution/$*.ipynb $(NOTEBOOK_ARGS)
+STAGE = OMP_NUM_THREADS=$(THREADS) $(TIMED)
+extras = $(if $(filter $*,$(EXTRAS)),,$(1))
+target-%: $(MODEL)
+	@mkdir -p book/targets
+	@echo "== 01_target: $* (profile $(PROFILE), $(THREADS) thread)"
+	@$(STAGE) "01_target $*" -- $(PAPERMILL) notebooks/01_target.ipynb book/targets/$*.ipynb $(NOTEBOOK_ARGS)
+unlearn-%: target-%
+	@mkdir -p book/unlearn
+	@echo "== 02_unlearn: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
+	@$(STAGE) "02_unlearn $*" -- $(PAPERMILL) notebooks/02_unlearn.ipynb book/unlearn/$*.ipynb $(NOTEBOOK_ARGS)
+attribution-%: unlearn-%
+	@mkdir -p book/attribution
+	@echo "== 03_attribution: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
+	@$(STAGE) "03_attribution $*" --results $*__ -- $(PAPERMILL) notebooks/03_attribution.ipynb book/attribution/$*.ipynb $(NOTEBOOK_ARGS) $(call extras,$(LEAN_03))
 recovery-%: attribution-%
-	@echo "== 04_recovery: $*, all methods (profile $(PROFILE), $(INFER_THREADS) thread)"
-	@OMP_NUM_THREADS=$(INFER_THREADS) $(TIMED) "04_recovery $*" --results $*__ -- $(PAPERMILL) notebooks/04_recovery.ipynb book/recovery/$*.ipynb $(NOTEBOOK_ARGS)
+	@mkdir -p book/recovery
+	@echo "== 04_recovery: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
+	@$(STAGE) "04_recovery $*" --results $*__ -- $(PAPERMILL) notebooks/04_recovery.ipynb book/recovery/$*.ipynb $(NOTEBOOK_ARGS) $(call extras,$(LEAN_04))
 
 # T1 and T2 from more seeds of the unlearning runs, all from the seed-0 target: unlearning,
 # attribution and recovery again per seed and benchmark (times in timings.json, shown on the
@@ -69,19 +80,21 @@ recovery-%: attribution-%
 # with the first template and no alpha/beta grid.
 SEED_03 := -p n_retain 1 -p n_utility 1 -p n_compare 0
 SEED_04 := -r templates key_line -r grid_alphas 0.5 -r grid_betas 3
+SEED_RUNS := $(foreach s,$(SEEDS),$(foreach b,$(SEED_BENCHMARKS),seed-$(s)-$(b)))
 seeds: $(MODEL)
-	@mkdir -p _build/seeds; set -e; \
-	for s in $(SEEDS); do \
-	  for b in $(SEED_BENCHMARKS); do \
-	    echo "== seed $$s: $$b, all methods (profile $(PROFILE))"; \
-	    args="-p profile $(PROFILE) -p benchmark $$b -p seed $$s"; \
-	    $(TIMED) "02_unlearn $$b seed $$s" -- $(PAPERMILL) notebooks/02_unlearn.ipynb _build/seeds/02_unlearn_$${b}_s$$s.ipynb $$args; \
-	    $(TIMED) "03_attribution $$b seed $$s" -- $(PAPERMILL) notebooks/03_attribution.ipynb _build/seeds/03_attribution_$${b}_s$$s.ipynb $$args $(SEED_03); \
-	    $(TIMED) "04_recovery $$b seed $$s" -- $(PAPERMILL) notebooks/04_recovery.ipynb _build/seeds/04_recovery_$${b}_s$$s.ipynb $$args $(SEED_04); \
-	  done; \
-	done; \
+	@mkdir -p _build/seeds
+	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(SEED_RUNS)
 	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST)
 	@$(MAKE) --no-print-directory book
+
+# one seed of one benchmark: seed-<seed>-<benchmark>, its three stages in a row
+seed-%: $(MODEL)
+	@set -e; s=$(firstword $(subst -, ,$*)); b=$(lastword $(subst -, ,$*)); \
+	echo "== seed $$s: $$b, all methods (profile $(PROFILE), $(THREADS) thread)"; \
+	args="-p profile $(PROFILE) -p benchmark $$b -p seed $$s"; \
+	$(STAGE) "02_unlearn $$b seed $$s" -- $(PAPERMILL) notebooks/02_unlearn.ipynb _build/seeds/02_unlearn_$${b}_s$$s.ipynb $$args; \
+	$(STAGE) "03_attribution $$b seed $$s" -- $(PAPERMILL) notebooks/03_attribution.ipynb _build/seeds/03_attribution_$${b}_s$$s.ipynb $$args $(SEED_03); \
+	$(STAGE) "04_recovery $$b seed $$s" -- $(PAPERMILL) notebooks/04_recovery.ipynb _build/seeds/04_recovery_$${b}_s$$s.ipynb $$args $(SEED_04)
 
 test: $(MODEL)
 	@bash scripts/ensure_browser.sh

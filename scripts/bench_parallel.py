@@ -1,7 +1,7 @@
 """Two one-thread notebooks side by side against one two-thread notebook after the other.
 
 ``make reproduce`` runs the attribution and recovery notebooks ``JOBS`` at a time with
-``INFER_THREADS`` torch threads each. This script measures why, on this machine: the same two
+``THREADS`` torch threads each. This script measures why, on this machine: the same two
 units of their work, done
 
 * ``one after the other``: in one process with all cores' threads (``--threads``, default

@@ -54,7 +54,7 @@ python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tee "$out/pyte
 start=$(date +%s)
 set +e
 timeout -k 10 "${RESULTS_LIMIT:-0}" make --no-print-directory results \
-    PROFILE="$profile" BIN="$bin" TIMINGS="$out/timings.json" JOBS=3 INFER_THREADS=4 2>&1 |
+    PROFILE="$profile" BIN="$bin" TIMINGS="$out/timings.json" JOBS=3 THREADS=4 2>&1 |
     tee "$out/make.log"
 status=${PIPESTATUS[0]}
 set -e
