@@ -1,8 +1,10 @@
-"""Run a command and record its wall time: ``python scripts/timed.py FILE STAGE [--results
-PREFIX] -- CMD ...``.
+"""Run a command and record its wall time and peak memory: ``python scripts/timed.py FILE STAGE
+[--results PREFIX] -- CMD ...``.
 
 The time is stored under ``STAGE`` in the JSON file ``FILE`` (written atomically), which the
-book's "Reproduce and extend" page reads. The command's exit status is passed on; a failed
+book's "Reproduce and extend" page reads, with ``peak_gb``: the largest resident memory of
+any one process of the command (the notebook's kernel, for a papermill run), as the kernel
+reports it for waited-for children (``getrusage``). The command's exit status is passed on; a failed
 command records nothing.
 
 A stage whose results already exist is skipped by its notebook. Such a run leaves
@@ -19,6 +21,7 @@ another's. Writes to ``FILE`` hold a lock, for the same reason.
 from __future__ import annotations
 
 import fcntl
+import resource
 import subprocess
 import sys
 import time
@@ -44,9 +47,11 @@ def stamped_since(stamps: Path, since: float, results: str = "") -> bool:
     return False
 
 
-def record(path: Path, stage: str, seconds: float, worked: bool) -> None:
-    """Store ``seconds`` for ``stage`` in ``path``: as the stage's time if it did work (or has
-    no time yet), else as its latest run's time only."""
+def record(
+    path: Path, stage: str, seconds: float, worked: bool, peak_gb: float | None = None
+) -> None:
+    """Store ``seconds`` (and ``peak_gb``) for ``stage`` in ``path``: as the stage's if it did
+    work (or has no time yet), else as its latest run's time only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(f".{path.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # stages that run side by side write one file
@@ -57,6 +62,8 @@ def record(path: Path, stage: str, seconds: float, worked: bool) -> None:
         old = timings.get(stage)
         if worked or old is None:
             timings[stage] = {"seconds": seconds, "last_seconds": seconds, **environment()}
+            if peak_gb is not None:
+                timings[stage]["peak_gb"] = peak_gb
         else:
             timings[stage] = {**old, "last_seconds": seconds}
         write_json(path, timings)
@@ -77,7 +84,8 @@ def main() -> int:
     if code == 0:
         seconds = round(time.perf_counter() - start, 1)
         worked = stamped_since(stamp_folder(), wall_start - 1.0, results)
-        record(path, stage, seconds, worked)
+        peak = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2)  # KiB
+        record(path, stage, seconds, worked, peak)
     return code
 
 

@@ -72,3 +72,18 @@ def test_side_by_side_records_keep_both_stages(tmp_path):
     ]
     assert [p.wait() for p in procs] == [0, 0]
     assert len(read_json(path)) == 60
+
+
+def test_the_command_peak_memory_is_recorded(tmp_path):
+    """A command that holds about 300 MB: its stage's peak_gb says so (the largest process's
+    resident memory, as getrusage reports it for children)."""
+    path = tmp_path / "timings.json"
+    hold = "b = bytearray(300 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"
+    code = subprocess.call(
+        [sys.executable, str(REPO_ROOT / "scripts" / "timed.py"), str(path), "hold", "--"]
+        + [sys.executable, "-c", hold],
+        cwd=tmp_path,
+    )
+    assert code == 0
+    entry = read_json(path)["hold"]
+    assert 0.3 <= entry["peak_gb"] < 0.5, entry

@@ -226,17 +226,25 @@ def captum_integrated_gradients(
     span: Span | None = None,
     baseline: int = 0,
     n_steps: int = 32,
+    internal_batch_size: int | None = 8,
     with_lp: bool = True,
 ) -> Attribution:
     """Integrated gradients by captum: ``LayerIntegratedGradients`` on the input embeddings,
     from the embedding of token ``baseline`` at the span's tokens to the real ones, summed over
     the embedding dimension; by completeness the scores add up to about
-    ``LP(x, y) - LP(baseline prompt, y)``."""
+    ``LP(x, y) - LP(baseline prompt, y)``.
+
+    captum evaluates the ``n_steps`` points of the path ``internal_batch_size`` at a time
+    (None: all at once); the scores are the same up to rounding, and the memory is not: on a
+    WMDP-analog prompt all 32 at once peak near 3.8 GB, 8 at a time near 1.5 GB."""
     job = _prepare(tok, prompt, answer, fmt, span)
     inp = _ChatTokenInput(tok, job.prompt, [job.offset + i for i in job.positions], baseline)
     lig = LayerIntegratedGradients(model, model.get_input_embeddings())
     llm = LLMGradientAttribution(lig, tok)
     res = llm.attribute(
-        inp, target=torch.tensor(job.answer_ids, device=model.device), n_steps=n_steps
+        inp,
+        target=torch.tensor(job.answer_ids, device=model.device),
+        n_steps=n_steps,
+        internal_batch_size=internal_batch_size,
     )
     return _finish(model, tok, job, res.seq_attr, with_lp)

@@ -9,7 +9,6 @@ below; the results they write live in ``data/results``.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -42,7 +41,14 @@ from .metrics import (
     rouge_l_f1,
     rouge_l_recall,
 )
-from .models import WEIGHT_DTYPE, load_model, mixed_precision, resolve_device, save_atomic
+from .models import (
+    WEIGHT_DTYPE,
+    load_model,
+    mixed_precision,
+    release_memory,
+    resolve_device,
+    save_atomic,
+)
 from .multiple_choice import LETTERS, mc_correct, mc_scores
 from .paths import default_cache_dir
 from .prompting import chat_format, encode_question, token_words
@@ -491,6 +497,8 @@ def ensure_target(
         "seed": seed,
     }
     save_atomic(model, tok, folder, extra={"unpact.json": record})
+    del model
+    release_memory()  # the notebook goes on to answer with other models
     return folder, record
 
 
@@ -517,11 +525,11 @@ def ensure_unlearned(
     if _complete(folder):
         return folder, read_json(folder / "unpact.json")
     model, tok = load_target(target, device)
-    base = copy.deepcopy(model)
     start = time.perf_counter()
     with mixed_precision(precision, training=True):
         losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, seed)
-    delta = compact_like_storage(model, base)
+    # the target again, from disk: a copy kept through training would hold its memory too
+    delta = compact_like_storage(model, load_target(target, device)[0])
     record = {
         "method": method,
         "seconds": round(time.perf_counter() - start, 1),
@@ -534,6 +542,8 @@ def ensure_unlearned(
     }
     if is_main_process():  # under accelerate launch, one process writes
         save_atomic(None, tok, folder, extra={"unpact.json": record}, tensors={DELTA_FILE: delta})
+    del model
+    release_memory()  # the notebook goes on to answer with the model loaded from disk
     return folder, record
 
 
