@@ -47,14 +47,11 @@ JOBS ?= 2
 THREADS ?= 1
 ORDER ?= wmdp books news
 # Memory: a training stage holds its model, the gradients and AdamW's two moments, and
-# unlearning a frozen reference too: 3.4 to 4.2 GB for a target, up to 4.7 GB for unlearning
-# (peak_gb in timings.json). Two side by side would pass 8 GB, so the training stages take
-# turns, except the two lighter targets (wmdp, news), which start together; attribution and
-# recovery (1 to 2 GB) run beside any of them. Order-only prerequisites set the turns:
-unlearn-news: | target-wmdp
-target-books: | unlearn-news
-unlearn-wmdp: | target-books
+# unlearning a frozen reference too (peak_gb in timings.json). Two unlearning stages side by
+# side come closest to 8 GB, so they take turns (order-only prerequisites); the other stages
+# run two at a time as they come.
 unlearn-books: | unlearn-wmdp
+unlearn-news: | unlearn-books
 # Benchmarks whose pages also show the analyses beyond the paper (captum's attribution methods
 # against deletion, the alpha x beta grid, three emphasis templates); the others run the
 # paper's analyses only, which keeps `make reproduce` within its 30 minutes on 2 cores.
@@ -96,12 +93,13 @@ seeds: $(MODEL)
 	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST)
 	@$(MAKE) --no-print-directory book
 
-# one seed of one benchmark: seed-<seed>-<benchmark>, its three stages in a row
+# one seed of one benchmark: seed-<seed>-<benchmark>, its three stages in a row; the
+# unlearning stages take turns (a lock), for the memory reason given above
 seed-%: $(MODEL)
 	@set -e; s=$(firstword $(subst -, ,$*)); b=$(lastword $(subst -, ,$*)); \
 	echo "== seed $$s: $$b, all methods (profile $(PROFILE), $(THREADS) thread)"; \
 	args="-p profile $(PROFILE) -p benchmark $$b -p seed $$s"; \
-	$(STAGE) "02_unlearn $$b seed $$s" -- $(PAPERMILL) notebooks/02_unlearn.ipynb _build/seeds/02_unlearn_$${b}_s$$s.ipynb $$args; \
+	OMP_NUM_THREADS=$(THREADS) flock _build/seeds/.training.lock $(TIMED) "02_unlearn $$b seed $$s" -- $(PAPERMILL) notebooks/02_unlearn.ipynb _build/seeds/02_unlearn_$${b}_s$$s.ipynb $$args; \
 	$(STAGE) "03_attribution $$b seed $$s" -- $(PAPERMILL) notebooks/03_attribution.ipynb _build/seeds/03_attribution_$${b}_s$$s.ipynb $$args $(SEED_03); \
 	$(STAGE) "04_recovery $$b seed $$s" -- $(PAPERMILL) notebooks/04_recovery.ipynb _build/seeds/04_recovery_$${b}_s$$s.ipynb $$args $(SEED_04)
 

@@ -27,13 +27,15 @@ import sys
 import time
 from pathlib import Path
 
-from unpactlib.results import environment, read_json, write_json
-from unpactlib.study import stamp_folder
+# unpactlib (torch) is imported only once the command has finished: the wrapper would
+# otherwise hold half a gigabyte beside the notebook it waits for
 
 
 def stamped_since(stamps: Path, since: float, results: str = "") -> bool:
     """Whether a stage stamp in ``stamps`` was written at or after ``since`` (a stage worked),
     for a result folder whose name starts with ``results`` (any, when empty)."""
+    from unpactlib.results import read_json
+
     if not stamps.is_dir():
         return False
     for p in stamps.iterdir():
@@ -52,6 +54,8 @@ def record(
 ) -> None:
     """Store ``seconds`` (and ``peak_gb``) for ``stage`` in ``path``: as the stage's if it did
     work (or has no time yet), else as its latest run's time only."""
+    from unpactlib.results import environment, read_json, write_json
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(f".{path.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # stages that run side by side write one file
@@ -83,6 +87,8 @@ def main() -> int:
     code = subprocess.call(cmd)
     if code == 0:
         seconds = round(time.perf_counter() - start, 1)
+        from unpactlib.study import stamp_folder
+
         worked = stamped_since(stamp_folder(), wall_start - 1.0, results)
         peak = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2)  # KiB
         record(path, stage, seconds, worked, peak)

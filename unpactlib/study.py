@@ -496,6 +496,7 @@ def ensure_target(
         "precision": profile.precision,
         "seed": seed,
     }
+    release_memory()  # the optimiser's memory, before the weights are serialised
     save_atomic(model, tok, folder, extra={"unpact.json": record})
     del model
     release_memory()  # the notebook goes on to answer with other models
@@ -528,6 +529,7 @@ def ensure_unlearned(
     start = time.perf_counter()
     with mixed_precision(precision, training=True):
         losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, seed)
+    release_memory()  # the optimiser's and the reference's memory, before the target is read
     # the target again, from disk: a copy kept through training would hold its memory too
     delta = compact_like_storage(model, load_target(target, device)[0])
     record = {
