@@ -32,13 +32,24 @@ BENCHMARKS = ["news", "books", "wmdp"]
 STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
 
 
-def makefile_parameters(variable: str) -> dict[str, str]:
-    """The papermill parameters (``-p`` / ``-r`` pairs) of a Makefile variable."""
+def makefile_parameters(variable: str) -> dict[str, object]:
+    """The papermill parameters of a Makefile variable, typed as papermill's command line types
+    them: ``-p`` values that read as numbers become numbers, ``-r`` values stay text."""
     line = next(
         t for t in (REPO_ROOT / "Makefile").read_text().splitlines() if t.startswith(variable)
     )
     words = line.split(":=", 1)[1].split()
-    return {words[i + 1]: words[i + 2] for i in range(0, len(words), 3)}
+    params: dict[str, object] = {}
+    for flag, name, value in zip(words[::3], words[1::3], words[2::3]):
+        params[name] = value
+        if flag == "-p":
+            for kind in (int, float):
+                try:
+                    params[name] = kind(value)
+                    break
+                except ValueError:
+                    pass
+    return params
 
 
 # make reproduce runs the analyses beyond the paper on news only (EXTRAS); wmdp gets these
@@ -148,7 +159,7 @@ def test_benchmarks_without_the_extras_say_so(smoke_run):
     """Run as make reproduce runs wmdp (no captum comparison, one template, a one-cell grid),
     its pages say what was not run; the summary compares templates and shows the grid only
     where they ran."""
-    assert LEAN["03_attribution"] == {"n_compare": "0"}
+    assert LEAN["03_attribution"] == {"n_compare": 0}
     assert not (smoke_run["results"] / "wmdp__target__s0" / "attribution_methods.csv").exists()
     assert (smoke_run["results"] / "news__target__s0" / "attribution_methods.csv").exists()
     assert (
