@@ -83,7 +83,7 @@ def test_release_memory_returns_freed_heap_to_the_system():
 
     from unpactlib.models import release_memory
 
-    if platform.system() != "Linux" or not platform.libc_ver()[0] == "glibc":
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("malloc_trim is glibc's")
     release_memory()
     before = _resident_bytes()
