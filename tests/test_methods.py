@@ -14,7 +14,17 @@ from unpactlib.models import tiny_llama, tiny_mistral
 from unpactlib.prompting import chat_format
 from unpactlib.training import qa_batch
 from unpactlib.unlearn import METHODS, Method, config_key, get_method, tv, unlearn
-from unpactlib.unlearn.losses import kl_ref_model, nll, npo_loss, retain_kl, sequence_logprob
+from unpactlib.unlearn.loop import train
+from unpactlib.unlearn.losses import (
+    BatchMemo,
+    Reference,
+    kl_ref_model,
+    labelled_logprobs,
+    nll,
+    npo_loss,
+    retain_kl,
+    sequence_logprob,
+)
 from unpactlib.unlearn.rmu import layer_output, rmu_loss, steering_vector, trained_parameters
 
 FORGET = [
@@ -59,6 +69,13 @@ def _labelled_logprobs(model, batch):
 def _nll_by_hand(model, batch) -> float:
     dists, tokens = _labelled_logprobs(model, batch)
     return -sum(d[t].item() for d, t in zip(dists, tokens)) / len(tokens)
+
+
+def _recorded(model, forget=FORGET_BATCH, retain=RETAIN_BATCH) -> Reference:
+    """``model``'s outputs as a method's reference, recorded on one forget and retain batch."""
+    reference = Reference.needing(forget=True, retain=True)
+    reference.record(model, forget, retain)
+    return reference
 
 
 def _kl_by_hand(model, reference, batch) -> float:
@@ -133,8 +150,9 @@ def test_kl_direction_on_explicit_distributions():
 def test_retain_kl_matches_hand_computation(tiny_model):
     model = _perturbed(tiny_model)
     with torch.no_grad():
-        assert retain_kl(tiny_model, tiny_model, RETAIN_BATCH).item() == pytest.approx(0, abs=1e-6)
-        got = retain_kl(model, tiny_model, RETAIN_BATCH).item()
+        ref = labelled_logprobs(tiny_model, RETAIN_BATCH)
+        assert retain_kl(tiny_model, ref, RETAIN_BATCH).item() == pytest.approx(0, abs=1e-6)
+        got = retain_kl(model, ref, RETAIN_BATCH).item()
     assert got > 0
     assert got == pytest.approx(_kl_by_hand(model, tiny_model, RETAIN_BATCH), rel=1e-4)
 
@@ -142,11 +160,11 @@ def test_retain_kl_matches_hand_computation(tiny_model):
 def test_ga_gdr_loss_is_minus_forget_nll_plus_lambda_retain_nll(tiny_model):
     cfg = UnlearnConfig(retain_weight=2.0)
     with torch.no_grad():
-        got = get_method("ga_gdr").loss(tiny_model, None, FORGET_BATCH, RETAIN_BATCH, cfg)
+        got = get_method("ga_gdr").loss(tiny_model, Reference(), FORGET_BATCH, RETAIN_BATCH, cfg)
         nll_f = _nll_by_hand(tiny_model, FORGET_BATCH)
         nll_r = _nll_by_hand(tiny_model, RETAIN_BATCH)
         ascent = get_method("ga_gdr").loss(
-            tiny_model, None, FORGET_BATCH, RETAIN_BATCH, UnlearnConfig(retain_weight=0.0)
+            tiny_model, Reference(), FORGET_BATCH, RETAIN_BATCH, UnlearnConfig(retain_weight=0.0)
         )
     assert nll_f > 0
     assert got.item() == pytest.approx(-nll_f + 2.0 * nll_r, rel=1e-5)
@@ -157,7 +175,9 @@ def test_ga_klr_loss_is_minus_forget_nll_plus_lambda_kl(tiny_model):
     model = _perturbed(tiny_model)
     cfg = UnlearnConfig(retain_weight=3.0)
     with torch.no_grad():
-        got = get_method("ga_klr").loss(model, tiny_model, FORGET_BATCH, RETAIN_BATCH, cfg)
+        got = get_method("ga_klr").loss(
+            model, _recorded(tiny_model), FORGET_BATCH, RETAIN_BATCH, cfg
+        )
         expected = -_nll_by_hand(model, FORGET_BATCH) + 3.0 * _kl_by_hand(
             model, tiny_model, RETAIN_BATCH
         )
@@ -169,8 +189,9 @@ def test_npo_klr_loss_combines_npo_and_kl(tiny_model):
     cfg = UnlearnConfig(retain_weight=3.0, npo_beta=0.1)
     with torch.no_grad():
         # model == reference: NPO is (2/b) log 2 and the KL is 0.
-        same = get_method("npo_klr").loss(tiny_model, tiny_model, FORGET_BATCH, RETAIN_BATCH, cfg)
-        got = get_method("npo_klr").loss(model, tiny_model, FORGET_BATCH, RETAIN_BATCH, cfg)
+        ref = _recorded(tiny_model)
+        same = get_method("npo_klr").loss(tiny_model, ref, FORGET_BATCH, RETAIN_BATCH, cfg)
+        got = get_method("npo_klr").loss(model, ref, FORGET_BATCH, RETAIN_BATCH, cfg)
 
         def seq_logp(m):
             dists, tokens = _labelled_logprobs(m, FORGET_BATCH)
@@ -273,8 +294,65 @@ def test_retain_term_keeps_retain_loss_lower(method, setup, tiny_lm):
             if method.endswith("_gdr"):
                 after[weight] = nll(model, r).item()
             else:
-                after[weight] = retain_kl(model, tiny_lm, r).item()
+                after[weight] = retain_kl(model, labelled_logprobs(tiny_lm, r), r).item()
     assert after[1.0] < after[0.0]
+
+
+def test_batch_memo_keeps_the_value_of_the_model_it_recorded(tiny_model):
+    memo = BatchMemo(sequence_logprob)
+    memo.record(tiny_model, FORGET_BATCH)
+    memo.record(tiny_model, {k: v.clone() for k, v in FORGET_BATCH.items()})  # same contents
+    assert len(memo) == 1
+    with torch.no_grad():
+        expected = sequence_logprob(tiny_model, FORGET_BATCH)
+    changed = _perturbed(tiny_model)
+    memo.record(changed, FORGET_BATCH)  # already recorded: the original's value stays
+    assert torch.equal(memo(FORGET_BATCH), expected)
+    with pytest.raises(LookupError, match="record every batch before training"):
+        memo(RETAIN_BATCH)
+
+
+@pytest.mark.parametrize("method", ["npo_klr", "rmu"])
+def test_recorded_reference_trains_exactly_like_a_frozen_copy(method, setup, tiny_lm):
+    # The memory-saving route (the model's outputs recorded before the first step) against the
+    # plain one (a frozen deep copy of the model run at every step): the same weights, bit for
+    # bit. Batches of 1 give 2 forget and 2 retain batches, so the lookup must tell them apart.
+    tok, fmt, _, _ = setup
+    cfg = UnlearnConfig(lr=1e-3, epochs=2, batch_size=1, rmu_layer=1, rmu_lr=1e-2)
+    recorded = _fresh(tiny_lm)
+    unlearn(recorded, tok, fmt, FORGET, RETAIN, method, cfg, seed=0)
+
+    live = _fresh(tiny_lm)
+    frozen = copy.deepcopy(live).eval().requires_grad_(False)
+    kwargs = {"epochs": 2, "batch_size": 1, "seed": 0}
+    if method == "npo_klr":
+
+        def step(m, f, r):
+            reference = Reference.needing(forget=True, retain=True)
+            reference.record(frozen, f, r)  # the frozen copy, at every step
+            return get_method("npo_klr").loss(m, reference, f, r, cfg)
+
+        train(live, tok, fmt, FORGET, RETAIN, step, lr=cfg.lr, **kwargs)
+    else:
+        target = cfg.rmu_c * steering_vector(live.config.hidden_size, seed=0)
+        params = trained_parameters(live, 1)
+        live.requires_grad_(False)
+        for p in params:
+            p.requires_grad_(True)
+
+        def step(m, f, r):
+            with torch.no_grad():
+                h_frozen = layer_output(frozen, r, 1)
+            h_f, h_r = layer_output(m, f, 1), layer_output(m, r, 1)
+            mask_f, mask_r = f["attention_mask"], r["attention_mask"]
+            return rmu_loss(h_f, mask_f, target, h_r, h_frozen, mask_r, cfg.rmu_alpha)
+
+        train(live, tok, fmt, FORGET, RETAIN, step, lr=cfg.rmu_lr, params=params, **kwargs)
+    for (name, a), b in zip(recorded.named_parameters(), live.parameters()):
+        assert torch.equal(a, b), name
+    assert not torch.equal(
+        recorded.model.layers[1].mlp.down_proj.weight, tiny_lm.model.layers[1].mlp.down_proj.weight
+    )
 
 
 def test_rmu_steers_forget_activations_and_freezes_the_rest(setup, tiny_lm):

@@ -113,6 +113,10 @@ class Profile:
     # arithmetic of training and answering, on a CPU or a GPU (unpactlib.models.mixed_precision):
     # "fp32", or "bf16" autocast with float32 weights. Attribution is float32 either way.
     precision: str = "fp32"
+    # training (targets, unlearning) recomputes the activations of every n-th decoder layer in
+    # the backward pass instead of keeping them (unpactlib.models.activation_checkpointing);
+    # 0: keeps them all. Memory and time only: the weights come out the same bit for bit.
+    activation_checkpointing: int = 0
 
     def unlearn_config(self, benchmark: str, method: str) -> UnlearnConfig:
         """The unlearning settings of one run: ``unlearn`` with that run's overrides."""
@@ -162,6 +166,9 @@ PROFILES: dict[str, Profile] = {
         # bf16 autocast: faster training and answering on a CPU (scripts/bench_precision.py);
         # the fp32 results of this profile are kept beside (data/results/embedded/precision)
         precision="bf16",
+        # every layer: a training process peaks about 1 GB lower, so two side by side
+        # (make -j2) stay under 8 GB (scripts/bench_memory.py)
+        activation_checkpointing=1,
     ),
     # Paper scale (STUDY.md "Models and profiles"): the MUSE 7B target models and Zephyr-7B-beta,
     # the hub datasets, MUSE / WMDP script defaults. Needs GPUs and hub access; run with

@@ -43,6 +43,7 @@ from .metrics import (
 )
 from .models import (
     WEIGHT_DTYPE,
+    activation_checkpointing,
     load_model,
     mixed_precision,
     release_memory,
@@ -476,7 +477,10 @@ def ensure_target(
         }
 
     start = time.perf_counter()
-    with mixed_precision(profile.precision, training=True):  # with the stop rule's checks
+    with (
+        mixed_precision(profile.precision, training=True),  # with the stop rule's checks
+        activation_checkpointing(model, profile.activation_checkpointing),
+    ):
         history = finetune_target(
             model,
             tok,
@@ -527,7 +531,10 @@ def ensure_unlearned(
         return folder, read_json(folder / "unpact.json")
     model, tok = load_target(target, device)
     start = time.perf_counter()
-    with mixed_precision(precision, training=True):
+    with (
+        mixed_precision(precision, training=True),
+        activation_checkpointing(model, profile.activation_checkpointing),
+    ):
         losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, seed)
     release_memory()  # the optimiser's and the reference's memory, before the target is read
     # the target again, from disk: a copy kept through training would hold its memory too

@@ -100,7 +100,10 @@ def labelled_logits(
     labelled = following != IGNORE
     keep = labelled.any(0).nonzero().squeeze(-1)
     logits = model(
-        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        logits_to_keep=keep,
+        use_cache=False,
     ).logits
     mask = labelled[:, keep]
     rows = mask.nonzero()[:, 0]

@@ -6,15 +6,18 @@ import torch
 from transformers import PreTrainedModel
 
 from ..config import UnlearnConfig
-from .losses import nll
+from .losses import Reference, nll
 
 
 def loss(
     model: PreTrainedModel,
-    reference: PreTrainedModel | None,
+    reference: Reference,
     forget: dict[str, torch.Tensor],
     retain: dict[str, torch.Tensor],
     cfg: UnlearnConfig,
 ) -> torch.Tensor:
-    """``-NLL(forget) + lambda * NLL(retain)``; NLL is the mean over labelled tokens."""
+    """``-NLL(forget) + lambda * NLL(retain)``; NLL is the mean over labelled tokens.
+
+    ``reference`` is not used.
+    """
     return -nll(model, forget) + cfg.retain_weight * nll(model, retain)

@@ -6,12 +6,12 @@ import torch
 from transformers import PreTrainedModel
 
 from ..config import UnlearnConfig
-from .losses import nll, retain_kl
+from .losses import Reference, nll, retain_kl
 
 
 def loss(
     model: PreTrainedModel,
-    reference: PreTrainedModel | None,
+    reference: Reference,
     forget: dict[str, torch.Tensor],
     retain: dict[str, torch.Tensor],
     cfg: UnlearnConfig,
@@ -20,7 +20,9 @@ def loss(
 
     The KL is ``KL(p_ref || p_model) = sum_v p_ref (log p_ref - log p_model)`` per labelled
     retain position, over the vocabulary, averaged over positions (:func:`.losses.retain_kl`);
-    ``p_ref`` is the frozen copy of the model taken before unlearning.
+    ``p_ref`` is the model before unlearning (``reference.retain``, recorded before the first
+    step).
     """
-    assert reference is not None, "ga_klr needs the frozen reference model"
-    return -nll(model, forget) + cfg.retain_weight * retain_kl(model, reference, retain)
+    assert reference.retain is not None, "ga_klr needs the reference's retain outputs"
+    kl = retain_kl(model, reference.retain(retain), retain)
+    return -nll(model, forget) + cfg.retain_weight * kl

@@ -2,8 +2,10 @@
 
 :func:`train` walks the forget set in shuffled batches for a number of epochs, pairs each forget
 batch with the next batch of the (cycled, shuffled once) retain set, and takes one optimiser
-step on the loss a method computes from the two batches. Methods with their own procedure
-(task vector, RMU) call it with their own loss, parameters and learning rate.
+step on the loss a method computes from the two batches. Before the first step it can show
+every pair of batches to the still unchanged model (``before``), so that a method records what
+it compares with later instead of keeping a frozen copy of the model. Methods with their own
+procedure (task vector, RMU) call it with their own loss, parameters and learning rate.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..training import adamw, batches, qa_batch, to_device
 
 Batch = dict[str, torch.Tensor]
 StepLoss = Callable[[torch.nn.Module, Batch, Batch | None], torch.Tensor]
+BeforeTraining = Callable[[torch.nn.Module, Batch, Batch | None], None]
 
 
 def train(
@@ -39,6 +42,7 @@ def train(
     params: Iterable[torch.nn.Parameter] | None = None,
     grad_accum_steps: int = 1,
     desc: str = "unlearning",
+    before: BeforeTraining | None = None,
 ) -> list[float]:
     """Minimise ``step_loss(model, forget_batch, retain_batch)`` with AdamW; return every
     batch's loss.
@@ -59,6 +63,10 @@ def train(
             accelerate: the same object on one process, a DDP / FSDP wrapper on several).
         retain: None when the loss needs no retain data (``step_loss`` then gets None).
         params: the parameters the optimiser updates (default: all of ``model``'s).
+        before: called once per step, with the step's forget and retain batches, before the
+            first step: the model in eval mode, without gradients, in the arithmetic of the
+            steps (a method records the frozen model's outputs here; see
+            :class:`.losses.BatchMemo`).
     """
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -79,24 +87,31 @@ def train(
     retain_batches = (
         itertools.cycle(list(batches(retain, batch_size, rng))) if retain is not None else None
     )
-    steps = epochs * -(-len(forget) // batch_size)
+    plan = [
+        (chunk, next(retain_batches) if retain_batches is not None else None)
+        for _ in range(epochs)
+        for chunk in batches(forget, batch_size, rng)
+    ]
+    quiet = not accelerator.is_local_main_process
+    if before is not None:
+        wrapped.eval()
+        with torch.no_grad(), accelerator.autocast():
+            for chunk, other in tqdm(plan, desc=f"{desc}: reference", unit="batch", disable=quiet):
+                before(wrapped, shard(chunk), shard(other) if other is not None else None)
     losses: list[float] = []
     wrapped.train()
-    with tqdm(
-        total=steps, desc=desc, unit="batch", disable=not accelerator.is_local_main_process
-    ) as bar:
-        for _ in range(epochs):
-            for chunk in batches(forget, batch_size, rng):
-                f = shard(chunk)
-                r = shard(next(retain_batches)) if retain_batches is not None else None
-                with accelerator.accumulate(wrapped), accelerator.autocast():
-                    loss = step_loss(wrapped, f, r)
-                    accelerator.backward(loss)
-                    opt.step()
-                    opt.zero_grad(set_to_none=True)
-                losses.append(accelerator.reduce(loss.detach(), reduction="mean").item())
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
-                bar.update()
+    with tqdm(total=len(plan), desc=desc, unit="batch", disable=quiet) as bar:
+        for chunk, other in plan:
+            f = shard(chunk)
+            r = shard(other) if other is not None else None
+            with accelerator.accumulate(wrapped), accelerator.autocast():
+                loss = step_loss(wrapped, f, r)
+                accelerator.backward(loss)
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+            losses.append(accelerator.reduce(loss.detach(), reduction="mean").item())
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            bar.update()
     model.eval()
     accelerator.free_memory()
     return losses

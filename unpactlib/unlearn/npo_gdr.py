@@ -6,19 +6,17 @@ import torch
 from transformers import PreTrainedModel
 
 from ..config import UnlearnConfig
-from .losses import nll, npo_loss, sequence_logprob
+from .losses import Reference, nll, npo_loss, sequence_logprob
 
 
 def loss(
     model: PreTrainedModel,
-    reference: PreTrainedModel | None,
+    reference: Reference,
     forget: dict[str, torch.Tensor],
     retain: dict[str, torch.Tensor],
     cfg: UnlearnConfig,
 ) -> torch.Tensor:
     """``(2/b) E_f log(1 + (p_model/p_ref)^b) + lambda * NLL(retain)``."""
-    assert reference is not None, "npo_gdr needs the frozen reference model"
-    logp = sequence_logprob(model, forget)
-    with torch.no_grad():
-        logp_ref = sequence_logprob(reference, forget)
-    return npo_loss(logp, logp_ref, cfg.npo_beta) + cfg.retain_weight * nll(model, retain)
+    assert reference.forget is not None, "npo_gdr needs the reference's forget outputs"
+    npo = npo_loss(sequence_logprob(model, forget), reference.forget(forget), cfg.npo_beta)
+    return npo + cfg.retain_weight * nll(model, retain)

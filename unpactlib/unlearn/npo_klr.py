@@ -6,12 +6,12 @@ import torch
 from transformers import PreTrainedModel
 
 from ..config import UnlearnConfig
-from .losses import npo_loss, retain_kl, sequence_logprob
+from .losses import Reference, npo_loss, retain_kl, sequence_logprob
 
 
 def loss(
     model: PreTrainedModel,
-    reference: PreTrainedModel | None,
+    reference: Reference,
     forget: dict[str, torch.Tensor],
     retain: dict[str, torch.Tensor],
     cfg: UnlearnConfig,
@@ -19,12 +19,9 @@ def loss(
     """``(2/b) E_f log(1 + (p_model/p_ref)^b) + lambda * KL(ref || model)`` on retain.
 
     The KL is ``KL(p_ref || p_model) = sum_v p_ref (log p_ref - log p_model)`` per labelled
-    retain position, averaged (:func:`.losses.retain_kl`); the same frozen reference serves
-    both terms.
+    retain position, averaged (:func:`.losses.retain_kl`); both terms compare with the model
+    before unlearning (``reference``, recorded before the first step).
     """
-    assert reference is not None, "npo_klr needs the frozen reference model"
-    logp = sequence_logprob(model, forget)
-    with torch.no_grad():
-        logp_ref = sequence_logprob(reference, forget)
-    npo = npo_loss(logp, logp_ref, cfg.npo_beta)
-    return npo + cfg.retain_weight * retain_kl(model, reference, retain)
+    assert reference.forget and reference.retain, "npo_klr needs both reference outputs"
+    npo = npo_loss(sequence_logprob(model, forget), reference.forget(forget), cfg.npo_beta)
+    return npo + cfg.retain_weight * retain_kl(model, reference.retain(retain), retain)

@@ -3,7 +3,8 @@
 At decoder layer ``l`` (``cfg.rmu_layer``, 0-based index into ``model.model.layers``; its
 output hidden state ``h_l``), forget activations are pushed towards ``c * u`` (``u`` a fixed
 random unit vector drawn from the seed, ``c = cfg.rmu_c``) while retain activations are held at
-those of a frozen copy of the model:
+those of the model before unlearning (``h_l^frozen``, recorded on every retain batch before the
+first step, :class:`.losses.BatchMemo`):
 
     loss = mean_f ||h_l(x) - c u||^2 / d  +  alpha * mean_r ||h_l(x) - h_l^frozen(x)||^2 / d
 
@@ -15,7 +16,6 @@ layers ``l-2 .. l`` are trained, at ``cfg.rmu_lr``; every other parameter is fro
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import torch
@@ -24,6 +24,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from ..config import UnlearnConfig, check_range
 from ..prompting import ChatFormat
 from .loop import train
+from .losses import BatchMemo
 
 
 class _Reached(Exception):
@@ -119,7 +120,7 @@ def run(
     """
     layer = cfg.rmu_layer
     check_range("rmu_layer", layer, 0, len(model.model.layers) - 1)
-    frozen = copy.deepcopy(model).eval().requires_grad_(False)
+    frozen = BatchMemo(lambda m, batch: layer_output(m, batch, layer))
     flags = {name: p.requires_grad for name, p in model.named_parameters()}
     params = trained_parameters(model, layer)
     model.requires_grad_(False)
@@ -131,14 +132,12 @@ def run(
         m: torch.nn.Module, f: dict[str, torch.Tensor], r: dict[str, torch.Tensor] | None
     ) -> torch.Tensor:
         assert r is not None
-        with torch.no_grad():
-            h_frozen = layer_output(frozen, r, layer)
         return rmu_loss(
             layer_output(m, f, layer),
             f["attention_mask"],
             target,
             layer_output(m, r, layer),
-            h_frozen,
+            frozen(r),
             r["attention_mask"],
             cfg.rmu_alpha,
         )
@@ -158,6 +157,7 @@ def run(
             grad_accum_steps=cfg.grad_accum_steps,
             params=params,
             desc="unlearning (rmu)",
+            before=lambda m, _f, r: frozen.record(m, r) if r is not None else None,
         )
     finally:
         for name, p in model.named_parameters():
