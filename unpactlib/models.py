@@ -102,7 +102,7 @@ def activation_checkpointing(model: PreTrainedModel, every_n_layers: int) -> Ite
     pass (transformers' activation checkpointing); 0 keeps them all.
 
     Memory and time only: the recomputation repeats the same arithmetic, so the trained weights
-    are the same bit for bit (``tests/test_methods.py``), and a profile's
+    are the same bit for bit (``tests/test_checkpointing.py``), and a profile's
     ``activation_checkpointing`` is not part of any cache key. On the embedded model it lowers
     the peak of a training process by about 1 GB (``scripts/bench_memory.py``). Forward passes
     in eval mode (answering, the stop rule's checks) are not affected.

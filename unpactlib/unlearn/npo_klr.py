@@ -22,6 +22,6 @@ def loss(
     retain position, averaged (:func:`.losses.retain_kl`); both terms compare with the model
     before unlearning (``reference``, recorded before the first step).
     """
-    assert reference.forget and reference.retain, "npo_klr needs both reference outputs"
+    assert reference.forget is not None and reference.retain is not None, "npo_klr: no reference"
     npo = npo_loss(sequence_logprob(model, forget), reference.forget(forget), cfg.npo_beta)
     return npo + cfg.retain_weight * retain_kl(model, reference.retain(retain), retain)
