@@ -15,11 +15,20 @@ PAPERMILL := $(BIN)/papermill --log-output --no-progress-bar --log-level WARNING
 TIMINGS ?= data/results/$(PROFILE)/timings.json
 TIMED = $(BIN)/python scripts/timed.py $(TIMINGS)
 
-.PHONY: reproduce results seeds test book bench publish data venv model clean
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
+.PHONY: reproduce results pages seeds test book bench publish data venv model clean FORCE
 
 # Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
-# Each stage skips work this machine already finished for the same inputs (records, hashes
-# and stamps: unpactlib.study.stage_done), so a re-run resumes; a fresh clone recomputes all.
+# Two layers skip finished work. make keeps a stamp per stage and benchmark (RUNS) and runs a
+# stage notebook only when something it reads is newer than its stamp: the notebook, the
+# library, the benchmark's data, the stage before it, its parameters (the .args files), or
+# one of the result files it finished (the .d files of scripts/stage_deps.py, which also
+# catch a deleted file). The notebook in turn skips each unit it already finished for the
+# same inputs with intact result files (records, hashes and stamps in the cache:
+# unpactlib.study.stage_done). So a second `make reproduce` only rebuilds the book, an
+# interrupted one resumes, and a fresh clone (no .cache) recomputes everything.
 reproduce: results
 	@$(MAKE) --no-print-directory book
 	@echo "The book is at _build/html/index.html"
@@ -29,15 +38,8 @@ reproduce: results
 # recovery); make runs JOBS stages at a time, longest chain first, then the pages that read
 # every benchmark.
 results: $(MODEL)
-	@mkdir -p book/targets book/unlearn book/attribution book/recovery
 	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix recovery-,$(ORDER))
-	@echo "== pages over all benchmarks (profile $(PROFILE))"; set -e; \
-	$(PAPERMILL) notebooks/00_benchmarks.ipynb book/00_benchmarks.ipynb -p profile $(PROFILE); \
-	$(PAPERMILL) notebooks/02_settings.ipynb book/unlearn/settings.ipynb -p profile $(PROFILE); \
-	$(PAPERMILL) notebooks/05_summary.ipynb book/05_summary.ipynb -p profile $(PROFILE); \
-	$(PAPERMILL) notebooks/07_claims.ipynb book/07_claims.ipynb -p profile $(PROFILE); \
-	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST); \
-	$(PAPERMILL) notebooks/06_reproduce.ipynb book/06_reproduce.ipynb -p profile $(PROFILE)
+	@$(MAKE) --no-print-directory pages
 
 # JOBS stage notebooks at a time with THREADS torch threads each: on 2 cores two one-thread
 # notebooks get more done than one two-thread notebook (scripts/bench_parallel.py: 1.25x for
@@ -55,25 +57,88 @@ ORDER ?= wmdp books news
 EXTRAS ?= news
 LEAN_03 := -p n_compare 0
 LEAN_04 := -r templates key_line -r grid_alphas 0.5 -r grid_betas 3
-NOTEBOOK_ARGS = -p profile $(PROFILE) -p benchmark $*
 STAGE = OMP_NUM_THREADS=$(THREADS) $(TIMED)
 extras = $(if $(filter $*,$(EXTRAS)),,$(1))
-target-%: $(MODEL)
+# each stage notebook's parameters ($* is the benchmark)
+ARGS_01 = -p profile $(PROFILE) -p benchmark $*
+ARGS_02 = $(ARGS_01)
+ARGS_03 = $(ARGS_01) $(call extras,$(LEAN_03))
+ARGS_04 = $(ARGS_01) $(call extras,$(LEAN_04))
+
+# make's stamps of finished stage notebooks live in the cache beside the notebooks' own, so
+# deleting .cache recomputes everything; RECORDS is where the stage records are.
+RUNS := .cache/make/$(PROFILE)
+RECORDS := data/results/$(PROFILE)
+LIB := $(shell find unpactlib -name '*.py') pyproject.toml
+STAGE_STAMPS := $(foreach b,$(ORDER),$(foreach s,target unlearn attribution recovery,$(RUNS)/$(s)-$(b).done))
+# named here, so make never takes a stamp for an intermediate file and deletes it
+$(STAGE_STAMPS) $(STAGE_STAMPS:.done=.args):
+.SECONDEXPANSION:
+STAGE_INPUTS = $(STAMP) $(MODEL) $(LIB) data/general/utility.jsonl $$(shell find data/$$* -type f)
+# a stage's .args file holds its parameters and is rewritten only when they change
+remember = mkdir -p $(@D); echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
+# after a stage notebook ran to the end: list its results (the .d file), then stamp it
+finished = $(BIN)/python scripts/stage_deps.py $@ $(1) && touch $@
+target-%: $(RUNS)/target-%.done ;
+unlearn-%: $(RUNS)/unlearn-%.done ;
+attribution-%: $(RUNS)/attribution-%.done ;
+recovery-%: $(RUNS)/recovery-%.done ;
+
+$(RUNS)/target-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_01))
+$(RUNS)/unlearn-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_02))
+$(RUNS)/attribution-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_03))
+$(RUNS)/recovery-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_04))
+
+$(RUNS)/target-%.done: notebooks/01_target.ipynb $(STAGE_INPUTS) $(RUNS)/target-%.args
 	@mkdir -p book/targets
 	@echo "== 01_target: $* (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "01_target $*" -- $(PAPERMILL) notebooks/01_target.ipynb book/targets/$*.ipynb $(NOTEBOOK_ARGS)
-unlearn-%: target-%
+	@$(STAGE) "01_target $*" -- $(PAPERMILL) $< book/targets/$*.ipynb $(ARGS_01)
+	@$(call finished,'$(RECORDS)/$*__target__s0/config.json')
+$(RUNS)/unlearn-%.done: notebooks/02_unlearn.ipynb $(STAGE_INPUTS) $(RUNS)/target-%.done $(RUNS)/unlearn-%.args
 	@mkdir -p book/unlearn
 	@echo "== 02_unlearn: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "02_unlearn $*" -- $(PAPERMILL) notebooks/02_unlearn.ipynb book/unlearn/$*.ipynb $(NOTEBOOK_ARGS)
-attribution-%: unlearn-%
+	@$(STAGE) "02_unlearn $*" -- $(PAPERMILL) $< book/unlearn/$*.ipynb $(ARGS_02)
+	@$(call finished,--exclude __target__ '$(RECORDS)/$*__*__s0/config.json')
+$(RUNS)/attribution-%.done: notebooks/03_attribution.ipynb $(STAGE_INPUTS) $(RUNS)/unlearn-%.done $(RUNS)/attribution-%.args
 	@mkdir -p book/attribution
 	@echo "== 03_attribution: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "03_attribution $*" --results $*__ -- $(PAPERMILL) notebooks/03_attribution.ipynb book/attribution/$*.ipynb $(NOTEBOOK_ARGS) $(call extras,$(LEAN_03))
-recovery-%: attribution-%
+	@$(STAGE) "03_attribution $*" --results $*__ -- $(PAPERMILL) $< book/attribution/$*.ipynb $(ARGS_03)
+	@$(call finished,'$(RECORDS)/$*__*__s0/attribution_*.json')
+$(RUNS)/recovery-%.done: notebooks/04_recovery.ipynb $(STAGE_INPUTS) $(RUNS)/attribution-%.done $(RUNS)/recovery-%.args
 	@mkdir -p book/recovery
 	@echo "== 04_recovery: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "04_recovery $*" --results $*__ -- $(PAPERMILL) notebooks/04_recovery.ipynb book/recovery/$*.ipynb $(NOTEBOOK_ARGS) $(call extras,$(LEAN_04))
+	@$(STAGE) "04_recovery $*" --results $*__ -- $(PAPERMILL) $< book/recovery/$*.ipynb $(ARGS_04)
+	@$(call finished,'$(RECORDS)/$*__*__s0/recovery_config.json')
+
+-include $(wildcard $(RUNS)/*.done.d)
+
+# The pages over all benchmarks, one at a time in this order. Each is rebuilt when its
+# notebook, the library, a stage or a results file is newer than the page (seeds.csv is left
+# out: 08_seeds writes it), or its parameters changed.
+PAGES := book/00_benchmarks.ipynb book/unlearn/settings.ipynb book/05_summary.ipynb \
+	book/07_claims.ipynb book/08_seeds.ipynb book/06_reproduce.ipynb
+book/00_benchmarks.ipynb: NOTEBOOK := notebooks/00_benchmarks.ipynb
+book/unlearn/settings.ipynb: NOTEBOOK := notebooks/02_settings.ipynb
+book/05_summary.ipynb: NOTEBOOK := notebooks/05_summary.ipynb
+book/07_claims.ipynb: NOTEBOOK := notebooks/07_claims.ipynb
+book/08_seeds.ipynb: NOTEBOOK := notebooks/08_seeds.ipynb
+book/06_reproduce.ipynb: NOTEBOOK := notebooks/06_reproduce.ipynb
+book/06_reproduce.ipynb: $(wildcard notebooks/*.ipynb)
+page_args = -p profile $(PROFILE) $(if $(findstring 08_seeds,$(1)),-p seeds $(SEED_LIST))
+page_stamp = .cache/make/pages/$(subst /,-,$(1)).args
+PAGE_INPUTS = $(STAMP) $(LIB) $(STAGE_STAMPS) $(filter-out %/seeds.csv,$(shell find data/results -type f 2>/dev/null))
+$(foreach p,$(PAGES),$(call page_stamp,$(p))):
+pages: $(PAGES)
+$(PAGES): $$(NOTEBOOK) $(PAGE_INPUTS) $$(call page_stamp,$$@)
+	@echo "== page $@ (profile $(PROFILE))"
+	@$(call page,$(NOTEBOOK),$@,$(call page_args,$@))
+.cache/make/pages/%.args: FORCE
+	@$(call remember,$(call page_args,$*))
+# papermill writes into _build/pages; the page replaces the old one only when its notebook
+# ran to the end
+page = mkdir -p _build/pages && $(PAPERMILL) $(1) _build/pages/$(notdir $(2)) $(3) && mv _build/pages/$(notdir $(2)) $(2)
+
+FORCE:
 
 # T1 and T2 from more seeds of the unlearning runs, all from the seed-0 target: unlearning,
 # attribution and recovery again per seed and benchmark (times in timings.json, shown on the
@@ -87,7 +152,7 @@ SEED_RUNS := $(foreach s,$(SEEDS),$(foreach b,$(SEED_BENCHMARKS),seed-$(s)-$(b))
 seeds: $(MODEL)
 	@mkdir -p _build/seeds
 	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(SEED_RUNS)
-	$(PAPERMILL) notebooks/08_seeds.ipynb book/08_seeds.ipynb -p profile $(PROFILE) -p seeds $(SEED_LIST)
+	$(call page,notebooks/08_seeds.ipynb,book/08_seeds.ipynb,$(call page_args,08_seeds))
 	@$(MAKE) --no-print-directory book
 
 # one seed of one benchmark: seed-<seed>-<benchmark>, its three stages in a row; the

@@ -88,3 +88,9 @@ def test_changed_results_leaves_out_expected_rewrites(tmp_path):
     (results / "items.csv").write_text("b\n")
     (results / "provenance.json").write_text("b\n")
     assert fresh.changed_results(repo) == ["data/results/p/run/items.csv"]
+
+
+def test_notebooks_run_counts_the_announced_notebooks():
+    log = "== 01_target: news (profile embedded, 1 thread)\nsome output\n== page book/x.ipynb\n"
+    assert fresh.notebooks_run(log) == 2
+    assert fresh.notebooks_run("make: Nothing to be done for 'reproduce'.\n") == 0
