@@ -84,8 +84,33 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+def cpu_kernels(cpuinfo: Path | str = "/proc/cpuinfo") -> str:
+    """What the CPU offers bf16 matrix products: torch's vector capability and the CPU's
+    bfloat16 instructions (AMX or AVX-512), which oneDNN uses when they are there.
+
+    Results made in bf16 autocast on one CPU are reproducible there, but CPUs with other
+    instructions round differently, so a run records which it had.
+    """
+    flags: set[str] = set()
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    if "amx_bf16" in flags:
+        bf16 = "AMX-BF16"
+    elif "avx512_bf16" in flags:
+        bf16 = "AVX512-BF16"
+    else:
+        bf16 = "no bf16 instructions" if flags else "bf16 instructions unknown"
+    return f"{torch.backends.cpu.get_cpu_capability()}, {bf16}"
+
+
 def environment() -> dict[str, str]:
-    """Versions, device and git revision, stored beside every run's parameters."""
+    """Versions, device (and the CPU's kernels) and git revision, stored beside every run's
+    parameters."""
     import transformers
 
     try:
@@ -103,6 +128,7 @@ def environment() -> dict[str, str]:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "cpu": cpu_kernels(),
         "git": rev or "unknown",
     }
 
