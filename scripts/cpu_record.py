@@ -29,7 +29,7 @@ from pathlib import Path
 import papermill as pm
 
 from unpactlib.paths import REPO_ROOT, RESULTS_DIR
-from unpactlib.results import cpu_kernels, write_json
+from unpactlib.results import cpu_info, cpu_kernels, write_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gpu_record import glued  # noqa: E402  (a sibling script)
@@ -37,13 +37,7 @@ from gpu_record import glued  # noqa: E402  (a sibling script)
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The CPU's model name as the kernel reports it (empty when unknown)."""
-    try:
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
+    return cpu_info(cpuinfo).get("model name", "")
 
 
 def claims(results_dir: Path, profile: str) -> dict[str, str]:

@@ -84,6 +84,21 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+def cpu_info(cpuinfo: Path | str = "/proc/cpuinfo") -> dict[str, str]:
+    """The first processor's fields in ``/proc/cpuinfo`` (``model name``, ``flags`` ...);
+    empty where there is no such file."""
+    fields: dict[str, str] = {}
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return fields
+    for line in text.split("\n\n")[0].splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
 def cpu_kernels(cpuinfo: Path | str = "/proc/cpuinfo") -> str:
     """What the CPU offers bf16 matrix products: torch's vector capability and the CPU's
     bfloat16 instructions (AMX or AVX-512), which oneDNN uses when they are there.
@@ -91,14 +106,7 @@ def cpu_kernels(cpuinfo: Path | str = "/proc/cpuinfo") -> str:
     Results made in bf16 autocast on one CPU are reproducible there, but CPUs with other
     instructions round differently, so a run records which it had.
     """
-    flags: set[str] = set()
-    try:
-        for line in Path(cpuinfo).read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
+    flags = set(cpu_info(cpuinfo).get("flags", "").split())
     if "amx_bf16" in flags:
         bf16 = "AMX-BF16"
     elif "avx512_bf16" in flags:
