@@ -10,7 +10,7 @@
 #
 # Runs tests/test_gpu.py, then `make results` of PROFILE (default embedded: every stage and
 # page notebook) with the stage times going to OUT/timings.json, and packs the seed-0 results
-# into OUT/results.tar.gz (read back by scripts/gpu_record.py). RESULTS_LIMIT (seconds, 0:
+# into OUT/results.tar.gz (read back by measure/gpu_record.py). RESULTS_LIMIT (seconds, 0:
 # none) stops `make results` in time to pack what finished.
 set -euo pipefail
 out=${1:?usage: bash scripts/gpu_run.sh OUT}

@@ -3,7 +3,7 @@ scripts/stage_deps.py STAMP [--exclude TEXT] PATTERN ...``.
 
 ``STAMP`` is the Makefile's stamp of a stage notebook that ran to the end (``.cache/make/
 <profile>/<stage>-<benchmark>.done``); each ``PATTERN`` (a glob) matches stage records that
-:func:`unpactlib.study.finish_stage` wrote (``config.json``, ``recovery_config.json`` ...); a
+:func:`unpactlib.records.finish_stage` wrote (``config.json``, ``recovery_config.json`` ...); a
 pattern may match none (a record the stage writes only with some parameters), but one of them
 must match.
 The file ``STAMP.d`` (read by the Makefile's ``-include``) makes the stamp depend on every
@@ -14,7 +14,7 @@ whose path contains an ``--exclude`` text are left out (the unlearning stage's
 ``<benchmark>__*__s0/config.json`` matches the target's record too).
 
 make only compares times; the hashes are checked by the stage notebook itself
-(:func:`unpactlib.study.stage_done`) whenever make runs it. The file is written atomically.
+(:func:`unpactlib.records.stage_done`) whenever make runs it. The file is written atomically.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ command records nothing.
 A stage whose results already exist is skipped by its notebook. Such a run leaves
 ``seconds``, the time of the run that did the work, as it was and is stored as
 ``last_seconds`` only. Whether the stage worked is read from the stamps every finished stage
-writes in the cache (:func:`unpactlib.study.stamp_folder`), not from its time (a stage that
+writes in the cache (:func:`unpactlib.records.stamp_folder`), not from its time (a stage that
 once ran beside another job can take a quarter of that time alone) nor from its result files
 (a skipped notebook may rewrite a summary; a recomputed one writes identical bytes). When
 stages run side by side (``make -j``), ``--results PREFIX`` counts only the stamps of result
@@ -87,7 +87,7 @@ def main() -> int:
     code = subprocess.call(cmd)
     if code == 0:
         seconds = round(time.perf_counter() - start, 1)
-        from unpactlib.study import stamp_folder
+        from unpactlib.records import stamp_folder
 
         worked = stamped_since(stamp_folder(), wall_start - 1.0, results)
         peak = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2)  # KiB

@@ -2,7 +2,7 @@
 
 For one benchmark and some methods, unlearn the cached target model with each setting of a
 small grid and score forget, retain and utility accuracy (the unlearned model is compacted
-exactly as :func:`unpactlib.study.ensure_unlearned` stores it, then scored; it is not saved).
+exactly as :func:`unpactlib.cache.ensure_unlearned` stores it, then scored; it is not saved).
 Every finished setting is appended to ``data/results/embedded/tuning/<benchmark>.jsonl``; a
 setting already there is skipped, so an interrupted search resumes.
 
@@ -23,12 +23,13 @@ from dataclasses import asdict, replace
 import torch
 
 import unpactlib as up
-from unpactlib import study
+from unpactlib import cache, evaluation
 from unpactlib.benchmarks import BENCHMARKS
+from unpactlib.keys import method_settings
 from unpactlib.paths import RESULTS_DIR
 from unpactlib.prompting import chat_format
 from unpactlib.results import read_jsonl, write_jsonl
-from unpactlib.unlearn import METHODS, config_key, unlearn
+from unpactlib.unlearn import METHODS, unlearn
 
 # What we tried first, per method: the learning rate (or its analog) is what decides
 # between "nothing forgotten" and "everything broken" at this scale.
@@ -53,7 +54,7 @@ def parse_sets(items: list[str]) -> dict[str, list]:
 
 def scores(model, tok, bench, prof) -> dict[str, list[bool]]:
     """Correctness of every item of each split in :data:`SPLITS`, as the notebooks score it."""
-    table = study.answer_table_splits(
+    table = evaluation.answer_splits(
         model, tok, bench, SPLITS, batch_size=prof.generation_batch_size
     )
     return {s: table[table.split == s]["correct"].astype(bool).tolist() for s in SPLITS}
@@ -75,8 +76,8 @@ def main() -> None:
     rows = read_jsonl(out)
     done = {json.dumps(r["key"], sort_keys=True) for r in rows}
 
-    target_path, _ = study.ensure_target(prof, bench, seed=args.seed)
-    target, tok = study.load_target(target_path)
+    target_path, _ = cache.ensure_target(prof, bench, seed=args.seed)
+    target, tok = cache.load_target(target_path)
     before = scores(target, tok, bench, prof)
     forget, retain = bench.prompts("forget"), bench.prompts("retain")
 
@@ -84,13 +85,13 @@ def main() -> None:
         grid = parse_sets(args.set) if args.set else GRIDS[method]
         for values in itertools.product(*grid.values()):
             cfg = replace(prof.unlearn_config(args.benchmark, method), **dict(zip(grid, values)))
-            key = {"method": method, **config_key(cfg, method), "seed": args.seed}
+            key = {"method": method, **method_settings(cfg, method), "seed": args.seed}
             if json.dumps(key, sort_keys=True) in done:
                 continue
             model = copy.deepcopy(target)
             start = time.perf_counter()
             losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, args.seed)
-            study.compact_like_storage(model, target)
+            cache.compact_like_storage(model, target)
             seconds = time.perf_counter() - start
             after = scores(model, tok, bench, prof)
             row = {

@@ -1,20 +1,10 @@
-"""scripts/cpu_record.py: another CPU's results are copied beside the committed ones."""
+"""measure/cpu_record.py: another CPU's results are copied beside the committed ones."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-from unpactlib.paths import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / "scripts"))  # cpu_record imports its sibling gpu_record
-_spec = importlib.util.spec_from_file_location(
-    "cpu_record", REPO_ROOT / "scripts" / "cpu_record.py"
-)
-cpu_record = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cpu_record)
-sys.path.pop(0)
+import cpu_record  # measure/ is on pytest's pythonpath
 
 
 def test_cpu_model_reads_the_model_name(tmp_path: Path) -> None:

@@ -1,8 +1,7 @@
-"""scripts/fresh_reproduce.py: memory of a process session, an interrupted run, changed files."""
+"""measure/fresh_reproduce.py: memory of a process session, an interrupted run, changed files."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -10,19 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from unpactlib.paths import REPO_ROOT
-
-
-def _load():
-    path = REPO_ROOT / "scripts" / "fresh_reproduce.py"
-    spec = importlib.util.spec_from_file_location("fresh_reproduce", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fresh_reproduce"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fresh = _load()
+import fresh_reproduce as fresh  # measure/ is on pytest's pythonpath
 
 
 def _own_rss() -> int:

@@ -1,19 +1,10 @@
-"""scripts/gpu_record.py: what a GPU run sends back is read into this checkout."""
+"""measure/gpu_record.py: what a GPU run sends back is read into this checkout."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
 import tarfile
 
-from unpactlib.paths import REPO_ROOT
-
-_path = REPO_ROOT / "scripts" / "gpu_record.py"
-_spec = importlib.util.spec_from_file_location("gpu_record", _path)
-gpu_record = importlib.util.module_from_spec(_spec)
-sys.modules["gpu_record"] = gpu_record
-_spec.loader.exec_module(gpu_record)
+import gpu_record  # measure/ is on pytest's pythonpath
 
 
 def test_machine_reads_the_device_versions_and_the_run():
@@ -32,26 +23,6 @@ def test_machine_reads_the_device_versions_and_the_run():
         "make_results_exit": 0,
         "make_results_seconds": 412,
     }
-
-
-def test_glued_reads_the_values_a_notebook_glued(tmp_path):
-    prefix = "application/papermill.record/"
-
-    def record(name, text):
-        return {
-            "output_type": "display_data",
-            "metadata": {"scrapbook": {"name": name, "mime_prefix": prefix}},
-            "data": {f"{prefix}text/plain": text},
-        }
-
-    cells = [
-        {"cell_type": "code", "outputs": [record("v1", "'agrees'"), {"output_type": "stream"}]},
-        {"cell_type": "markdown"},
-        {"cell_type": "code", "outputs": [record("v2", ["'part", "ly'"])]},
-    ]
-    path = tmp_path / "nb.ipynb"
-    path.write_text(json.dumps({"cells": cells}))
-    assert gpu_record.glued(path) == {"v1": "agrees", "v2": "partly"}
 
 
 def test_unpack_takes_only_seed_zero_runs_of_the_profile(tmp_path):

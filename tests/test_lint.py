@@ -1,4 +1,5 @@
-"""ruff (lint and format) is clean on the library, the tests and the source notebooks."""
+"""ruff (lint and format) is clean on the library, the tests, the source notebooks and the
+measurement tools."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from unpactlib.paths import REPO_ROOT
 
 RUFF = str(Path(sys.executable).parent / "ruff")
-TARGETS = ["unpactlib", "tests", "notebooks"]
+TARGETS = ["unpactlib", "tests", "notebooks", "measure"]
 
 
 def test_ruff_check():

@@ -1,6 +1,6 @@
 """The Makefile's stage stamps: which stage notebooks `make results` runs again, and which it
 skips, checked on a copy of the Makefile whose papermill is a stand-in that writes stage
-records the way the notebooks do (unpactlib.study.finish_stage) and logs each call."""
+records the way the notebooks do (unpactlib.records.finish_stage) and logs each call."""
 
 from __future__ import annotations
 

@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from unpactlib.config import ParameterError, UnlearnConfig
+from unpactlib.keys import method_settings
 from unpactlib.models import tiny_llama, tiny_mistral
 from unpactlib.prompting import chat_format
 from unpactlib.training import qa_batch
-from unpactlib.unlearn import METHODS, Method, config_key, get_method, tv, unlearn
+from unpactlib.unlearn import METHODS, Method, get_method, tv, unlearn
 from unpactlib.unlearn.loop import train
 from unpactlib.unlearn.losses import (
     BatchMemo,
@@ -117,16 +118,16 @@ def test_method_needs_exactly_one_of_loss_and_run():
         Method("both", loss=lambda *a: None, run=lambda *a: [])
 
 
-def test_config_key_keeps_loss_methods_keys_and_adds_own_fields():
+def test_method_settings_keeps_loss_methods_keys_and_adds_own_fields():
     cfg = UnlearnConfig(lr=4e-5, epochs=6)
     before = {"lr": 4e-5, "epochs": 6, "batch_size": 8, "retain_weight": 1.0}
     before |= {"npo_beta": 0.1, "grad_accum_steps": 1}
     for name in ("ga_gdr", "ga_klr", "npo_gdr", "npo_klr"):
-        assert config_key(cfg, name) == before
-    assert config_key(cfg, "rmu") == before | {
+        assert method_settings(cfg, name) == before
+    assert method_settings(cfg, "rmu") == before | {
         k: v for k, v in asdict(cfg).items() if k.startswith("rmu_")
     }
-    assert config_key(cfg, "tv") == before | {
+    assert method_settings(cfg, "tv") == before | {
         k: v for k, v in asdict(cfg).items() if k.startswith("tv_")
     }
 

@@ -1,19 +1,22 @@
 """FocusOnKey templates, ProbAb, their combination, the control, the alpha/beta grid and the
-study's recovery table, on fixed prompts."""
+recovery table of :func:`recover`, on fixed prompts."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from unpactlib import study
 from unpactlib.config import ParameterError
+from unpactlib.evaluation import answer
 from unpactlib.metrics import Rate
-from unpactlib.multiple_choice import as_prompt_answer, mc_correct, mc_prompt, mc_scores
+from unpactlib.multiple_choice import (
+    as_prompt_answer,
+    mc_prompt,
+    user_message,
+)
 from unpactlib.prompting import encode_question, token_words
 from unpactlib.recovery import (
     TEMPLATES,
-    answer_prompts,
     delete_tokens,
     emphasise,
     focus_on_key,
@@ -25,8 +28,8 @@ from unpactlib.recovery import (
     probab_focus,
     probab_tokens,
     random_control,
+    recover,
     table_rates,
-    user_message,
 )
 
 GUILD = "Who leads the Amber Ferry Guild?"
@@ -215,47 +218,7 @@ def test_grid_prompts_answer_each_distinct_prompt_once_and_grid_rates(tok):
     assert set(rates.columns) >= {"ci_low", "ci_high"}
 
 
-def test_answer_prompts_mc_letter_scoring_matches_mc_scores(tiny_smol, tok):
-    pair = as_prompt_answer(MC)
-    other = dict(as_prompt_answer(dict(MC, answer_index=2, answer="myrene")), id="mc2")
-    out = answer_prompts(tiny_smol, tok, [pair, other], [pair["question"], other["question"]])
-    logp = mc_scores(tiny_smol, tok, [MC, dict(MC, answer_index=2)], "letter")
-    assert out["correct"].tolist() == mc_correct(logp, [1, 2])
-    assert out["top1"].tolist() == out["correct"].tolist()
-    # a raw record asked with its bare question scores the same lettered prompt
-    raw = answer_prompts(tiny_smol, tok, [MC], [MC["question"]])
-    assert raw["prediction"].tolist() == out["prediction"].tolist()[:1]
-
-
-class _Counting:
-    """A model wrapper that counts the sequences it is asked to process."""
-
-    def __init__(self, model):
-        self.model, self.rows = model, 0
-
-    def __getattr__(self, name):
-        return getattr(self.model, name)
-
-    def __call__(self, **kw):
-        self.rows += kw["input_ids"].shape[0]
-        return self.model(**kw)
-
-
-def test_answer_prompts_answer_each_prompt_once_and_keep_a_memo(tiny_smol, tok):
-    pair = as_prompt_answer(MC)
-    counting = _Counting(tiny_smol)
-    memo: dict = {}
-    twice = answer_prompts(counting, tok, [pair, pair], [pair["question"]] * 2, memo=memo)
-    assert counting.rows == 1  # the repeated prompt: one forward pass of one sequence
-    assert twice.iloc[0].tolist() == twice.iloc[1].tolist()
-    assert list(memo) == [("mc1", pair["question"])]
-    again = answer_prompts(counting, tok, [pair], [pair["question"]], memo=memo)
-    assert counting.rows == 1 and again.iloc[0].tolist() == twice.iloc[0].tolist()
-    assert answer_prompts(counting, tok, [pair], [pair["question"]]).equals(again)
-    assert counting.rows == 2  # without the memo it is answered again
-
-
-def test_study_recovery_table_and_rates(tiny_smol, tok):
+def test_recover_table_and_rates(tiny_smol, tok):
     qa = {"id": "qa1", "split": "forget", "question": GUILD, "answer": "Selwyn Thornmoor"}
     pair = as_prompt_answer(MC)
     forget = [qa, pair]
@@ -265,7 +228,7 @@ def test_study_recovery_table_and_rates(tiny_smol, tok):
         "qa1": [-0.5 if i == 0 else 0.1 for i in range(len(q_qa.ids))],
         "mc1": [0.2] * len(q_mc.ids),
     }
-    table, rates = study.recovery(
+    table, rates = recover(
         tiny_smol,
         tok,
         forget,
@@ -286,41 +249,41 @@ def test_study_recovery_table_and_rates(tiny_smol, tok):
     for kind in rates:
         assert table[f"correct_{kind}"].tolist() == table[f"original_correct_{kind}"].tolist()
     # without unlearned scores: FocusOnKey and control only, as before
-    _, plain = study.recovery(tiny_smol, tok, [qa], keys, [True], [False], batch_size=2)
+    _, plain = recover(tiny_smol, tok, [qa], keys, [True], [False], batch_size=2)
     assert list(plain) == ["FocusOnKey", "control"]
 
 
-def test_study_recovery_key_source(tiny_smol, tok):
+def test_recover_key_source(tiny_smol, tok):
     qa = {"id": "qa1", "split": "forget", "question": GUILD, "answer": "Selwyn Thornmoor"}
     q = encode_question(tok, GUILD)
     scores = {"qa1": [1.0 if i == _index(tok, q, "Ferry") else -0.1 for i in range(len(q.ids))]}
-    table, _ = study.recovery(
+    table, _ = recover(
         tiny_smol, tok, [qa], None, [True], [False], key_source="unlearned",
         unlearned_scores=scores, probab_max=1,
     )  # fmt: skip
     assert table.loc[0, "key_words"] == ["Ferry"]
     with pytest.raises(ParameterError, match="key_source='model'.*'original', 'unlearned'"):
-        study.recovery(tiny_smol, tok, [qa], {}, [True], [False], key_source="model")
+        recover(tiny_smol, tok, [qa], {}, [True], [False], key_source="model")
     with pytest.raises(ParameterError):
-        study.recovery(tiny_smol, tok, [qa], None, [True], [False], key_source="unlearned")
+        recover(tiny_smol, tok, [qa], None, [True], [False], key_source="unlearned")
     with pytest.raises(ValueError, match="unlearned scores"):
-        study.recovery(
+        recover(
             tiny_smol, tok, [qa], {"qa1": [0]}, [True], [False], unlearned_scores={"qa1": [0.1]}
         )
 
 
-def test_study_recovery_with_no_items(tiny_smol, tok):
-    table, rates = study.recovery(tiny_smol, tok, [], {}, [], [])
+def test_recover_with_no_items(tiny_smol, tok):
+    table, rates = recover(tiny_smol, tok, [], {}, [], [])
     assert len(table) == 0
     assert rates["FocusOnKey"].denominator == 0
 
 
-def test_study_recovery_rewrites_the_bare_question_of_a_raw_mc_record(tiny_smol, tok):
+def test_recover_rewrites_the_bare_question_of_a_raw_mc_record(tiny_smol, tok):
     q = encode_question(tok, MC["question"])
     keys = {"mc1": [_index(tok, q, "vel")]}
-    table, _ = study.recovery(tiny_smol, tok, [MC], keys, [True], [False], template="key_bold")
+    table, _ = recover(tiny_smol, tok, [MC], keys, [True], [False], template="key_bold")
     sent = mc_prompt(dict(MC, question="Which crystal is refined from **velolite**?"))
     assert table.loc[0, "prompt_FocusOnKey"] == sent
     pair = dict(as_prompt_answer(MC), question=sent)
-    expected = answer_prompts(tiny_smol, tok, [pair], [sent])["prediction"].tolist()
+    expected = answer(tiny_smol, tok, [pair], [sent])["prediction"].tolist()
     assert table["prediction_FocusOnKey"].tolist() == expected

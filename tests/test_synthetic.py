@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from unpactlib.benchmarks import load_benchmark
 from unpactlib.paths import DATA_DIR
-from unpactlib.synthetic import GENERATORS, render
+from unpactlib.synthetic import generated_benchmarks, render
 
 
 def test_generator_reproduces_committed_files():
-    for name in GENERATORS:
+    for name in generated_benchmarks():
         for fname, text in render(name).items():
             committed = (DATA_DIR / name / fname).read_text(encoding="utf-8")
             assert committed == text, f"data/{name}/{fname} differs from the generator's output"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from unpactlib import study
+from unpactlib import records
 from unpactlib.paths import REPO_ROOT
 from unpactlib.results import read_json
 
@@ -32,7 +32,7 @@ def test_a_skipped_run_keeps_the_working_runs_time(tmp_path):
 
 
 def test_stamped_since_reads_the_stage_stamps(tmp_path):
-    """A skipped stage writes no stamp; a stage that worked writes one (study.finish_stage)."""
+    """A skipped stage writes no stamp; a stage that worked writes one (records.finish_stage)."""
     stamps = tmp_path / "stages"
     assert not timed.stamped_since(stamps, 0.0)  # no stamp folder yet
     stamps.mkdir()
@@ -41,7 +41,7 @@ def test_stamped_since_reads_the_stage_stamps(tmp_path):
     os.utime(old, (time.time() - 100, time.time() - 100))
     since = time.time() - 10
     assert not timed.stamped_since(stamps, since)
-    study.finish_stage(
+    records.finish_stage(
         tmp_path / "run", "config.json", {"k": 1}, files=[], cache_dir=tmp_path, seconds=1.0
     )
     assert timed.stamped_since(stamps, since)
@@ -52,7 +52,7 @@ def test_stamps_of_other_results_do_not_count(tmp_path):
     stamps = tmp_path / "stages"
     since = time.time() - 10
     for folder in ("wmdp__rmu__s0", "news__tv__s0"):
-        study.finish_stage(tmp_path / folder, "r.json", {"k": 1}, files=[], cache_dir=tmp_path)
+        records.finish_stage(tmp_path / folder, "r.json", {"k": 1}, files=[], cache_dir=tmp_path)
         assert timed.stamped_since(stamps, since, folder[:6])
     assert not timed.stamped_since(stamps, since, "books__")
     assert timed.stamped_since(stamps, since)  # no prefix: any stamp

@@ -1,6 +1,6 @@
 """unPact's prompt attribution: token contributions by deletion, and KeyTokens.
 
-Definitions (STUDY.md), for a prompt ``x = x_1..x_n`` and an answer ``y = y_1..y_T``:
+Definitions (book/methods.md), for a prompt ``x = x_1..x_n`` and an answer ``y = y_1..y_T``:
 
 * ``LP(x, y) = (1/T) sum_k log p(y_k | x, y_<k)``: :func:`mean_logprob`.
 * ``C(x_i, y) = LP(x, y) - LP(x without x_i, y)``, the token deleted and positions closed up:
@@ -564,7 +564,7 @@ def contributions(
 def key_tokens(
     scores: Sequence[float] | np.ndarray, alpha: float = 0.5, beta: int = 3
 ) -> list[int]:
-    """KeyTokens ``K(x, y)`` from contributions (STUDY.md).
+    """KeyTokens ``K(x, y)`` from contributions (book/methods.md; the defaults are ours).
 
     Let ``P = {i : C_i > 0}``. If ``|P| < beta``, ``K = P``; otherwise
     ``K = {i in P : C_i / max_{j in P} C_j > alpha}``.

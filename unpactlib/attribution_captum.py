@@ -20,8 +20,8 @@ the answer's ``T`` tokens; it is divided by ``T`` here to match the study's mean
 
   ``forward_in_tokens=False`` scores the answer in one forward pass (exact); captum's default
   ``True`` decodes the answer token by token through the generation cache, which with
-  transformers 5.x returns wrong log-probabilities after the first answer token (ENVIRONMENT.md)
-  and is slower; it is exposed for timing.
+  transformers 5.x returns wrong log-probabilities after the first answer token, and is
+  slower; it is exposed for timing.
 * :func:`captum_feature_ablation`: the same with a ``TextTokenInput``: an ablated token is
   *replaced* by a baseline id (captum's default 0), positions unchanged.
 * :func:`captum_integrated_gradients`: ``LLMGradientAttribution(LayerIntegratedGradients)``
@@ -235,8 +235,8 @@ def captum_integrated_gradients(
     ``LP(x, y) - LP(baseline prompt, y)``.
 
     captum evaluates the ``n_steps`` points of the path ``internal_batch_size`` at a time
-    (None: all at once); the scores are the same up to rounding, and the memory is not: on a
-    WMDP-analog prompt the process peaked at 3.8 GB with all 32 at once, 1.8 GB with 8."""
+    (None: all at once); the scores are the same up to rounding, while the peak memory grows
+    with ``internal_batch_size``."""
     job = _prepare(tok, prompt, answer, fmt, span)
     inp = _ChatTokenInput(tok, job.prompt, [job.offset + i for i in job.positions], baseline)
     lig = LayerIntegratedGradients(model, model.get_input_embeddings())

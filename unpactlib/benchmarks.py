@@ -16,23 +16,61 @@ any loss there is damage done by unlearning.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import check_choice
+from .config import ParameterError, check_choice
 from .multiple_choice import LETTERS, as_prompt_answer
 from .paths import DATA_DIR
+from .results import read_jsonl
+from .synthetic.books import generate_books
+from .synthetic.news import generate_news
+from .synthetic.wmdp import generate_wmdp
 
-BENCHMARKS = ("news", "books", "wmdp")
 SOURCES = ("synthetic", "hub")
-CORPUS_FILE = {"news": "articles", "books": "chapters", "wmdp": "corpus"}
 EVAL_SPLITS = ("forget", "retain", "holdout", "utility")
 UTILITY_FILE = DATA_DIR / "general" / "utility.jsonl"
 # How multiple-choice items of a split are scored (see unpactlib.multiple_choice): the
 # utility split by cloze scoring, because the 135M base model is near chance in letter form;
-# every other split by STUDY.md's letter scoring.
+# every other split by letter scoring (book/methods.md).
 MC_SCORING = {"utility": "cloze"}
+
+
+Generator = Callable[[int], dict[str, list[dict]]]  # seed -> file stem -> records
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A registered benchmark: its synthetic files and the generator that writes them.
+
+    Attributes:
+        name: its key in :data:`BENCHMARKS` and its folder under the data folder.
+        corpus_file: the stem of its corpus file (``data/<name>/<corpus_file>.jsonl``).
+        generate: the seeded generator of its files (``python -m unpactlib.synthetic``).
+        data_dir: the folder that holds ``<name>/`` (default: the checkout's ``data/``).
+        kind: ``"qa"`` or ``"multiple choice"``, what its forget and retain items are.
+    """
+
+    name: str
+    corpus_file: str
+    generate: Generator
+    data_dir: Path = DATA_DIR
+    kind: str = "qa"
+
+
+BENCHMARKS: dict[str, BenchmarkSpec] = {
+    "news": BenchmarkSpec("news", "articles", generate_news),
+    "books": BenchmarkSpec("books", "chapters", generate_books),
+    "wmdp": BenchmarkSpec("wmdp", "corpus", generate_wmdp, kind="multiple choice"),
+}
+
+
+def register_benchmark(spec: BenchmarkSpec) -> None:
+    """Add ``spec`` to :data:`BENCHMARKS` (a ParameterError if the name is taken)."""
+    if spec.name in BENCHMARKS:
+        raise ParameterError(f"benchmark={spec.name!r} is registered already")
+    BENCHMARKS[spec.name] = spec
 
 
 @dataclass
@@ -85,12 +123,6 @@ class Benchmark:
         )
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Records of a JSON-lines file."""
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def load_benchmark(name: str, source: str = "synthetic", root: Path | None = None) -> Benchmark:
     """Load benchmark ``name`` from ``source``.
 
@@ -98,7 +130,8 @@ def load_benchmark(name: str, source: str = "synthetic", root: Path | None = Non
         name: one of :data:`BENCHMARKS`.
         source: ``"synthetic"`` (the offline analog committed in ``data/``) or ``"hub"`` (the
             paper's datasets; needs the network unless ``root`` holds local copies).
-        root: for ``synthetic``, the folder holding ``<name>/*.jsonl`` (default ``data/``);
+        root: for ``synthetic``, the folder holding ``<name>/*.jsonl`` (default: the
+            registered ``data_dir``);
             for ``hub``, a local mirror of the hub repositories.
     """
     check_choice("benchmark", name, BENCHMARKS)
@@ -110,7 +143,8 @@ def load_benchmark(name: str, source: str = "synthetic", root: Path | None = Non
         splits = {s: parts[s] for s in EVAL_SPLITS if parts.get(s)}
         corpus = parts.get("forget_corpus", []) + parts.get("retain_corpus", [])
         return Benchmark(name, source, splits, corpus, parts.get("verbmem", []))
-    folder = Path(root or DATA_DIR) / name
+    spec = BENCHMARKS[name]
+    folder = Path(root or spec.data_dir) / name
     splits = {
         s: read_jsonl(folder / f"{s}.jsonl")
         for s in EVAL_SPLITS
@@ -120,7 +154,7 @@ def load_benchmark(name: str, source: str = "synthetic", root: Path | None = Non
         splits["utility"] = read_jsonl(UTILITY_FILE)
     verbmem = read_jsonl(folder / "verbmem.jsonl") if (folder / "verbmem.jsonl").exists() else []
     return Benchmark(
-        name, source, splits, read_jsonl(folder / f"{CORPUS_FILE[name]}.jsonl"), verbmem
+        name, source, splits, read_jsonl(folder / f"{spec.corpus_file}.jsonl"), verbmem
     )
 
 

@@ -46,6 +46,23 @@ def parse_choices(name: str, text: str, allowed: Iterable[str]) -> list[str]:
     return names
 
 
+def parse_numbers(
+    name: str, text: object, kind: type[float] | type[int], low: float, high: float
+) -> list:
+    """Comma-separated numbers (papermill may pass one number as a number) -> a list of
+    ``kind``, each within ``[low, high]``; a ParameterError names the parameter."""
+    try:
+        values = [kind(v) for v in str(text).split(",")]
+    except ValueError:
+        raise ParameterError(
+            f"{name}={text!r}: expected comma-separated {kind.__name__} values "
+            f"between {low} and {high}"
+        ) from None
+    for v in values:
+        check_range(name, v, low, high)
+    return values
+
+
 def check_range(name: str, value: float, low: float, high: float) -> None:
     """Raise :class:`ParameterError` unless ``low <= value <= high``."""
     if not (low <= value <= high):
@@ -69,7 +86,7 @@ class TargetConfig:
 
 @dataclass(frozen=True)
 class UnlearnConfig:
-    """Hyper-parameters of the unlearning methods (STUDY.md, "The six unlearning methods").
+    """Hyper-parameters of the unlearning methods (book/methods.md, "Unlearning methods").
 
     The first fields are shared by the loss-based methods; the ``tv_*`` and ``rmu_*`` fields
     belong to one method each (``Method.config_fields`` in :mod:`unpactlib.unlearn`).
@@ -78,9 +95,9 @@ class UnlearnConfig:
     lr: float = 2e-5
     epochs: int = 5  # passes over the forget set (loss-based methods and rmu)
     batch_size: int = 8
-    retain_weight: float = 1.0  # lambda in STUDY.md
+    retain_weight: float = 1.0  # lambda: weight of the retain term of the loss
     npo_beta: float = 0.1  # b in the NPO loss
-    grad_accum_steps: int = 1  # batches whose gradients are summed into one optimiser step
+    grad_accum_steps: int = 1  # batches whose gradients are averaged into one optimiser step
     tv_alpha: float = 5.0  # a in theta0 - a * (theta_ft - theta0), the negated task vector
     tv_epochs: int = 5  # epochs of the fine-tuning on the forget set that gives theta_ft
     tv_lr: float = 2e-5  # learning rate of that fine-tuning
@@ -107,8 +124,10 @@ class Profile:
     # benchmark -> a model that already is the target (used as is, not fine-tuned); None: the
     # target is ``model`` fine-tuned on the benchmark (TargetConfig)
     target_models: dict[str, str] | None = None
-    # benchmark -> method -> UnlearnConfig fields that differ from ``unlearn`` for that run
-    # (the embedded settings found by scripts/tune_unlearning.py)
+    # method -> UnlearnConfig fields that differ from ``unlearn`` for that method, on every
+    # benchmark (the embedded settings found by scripts/tune_unlearning.py)
+    unlearn_settings: dict[str, dict[str, float]] = field(default_factory=dict)
+    # benchmark -> method -> fields that differ again for that benchmark's run
     unlearn_overrides: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     # arithmetic of training and answering, on a CPU or a GPU (unpactlib.models.mixed_precision):
     # "fp32", or "bf16" autocast with float32 weights. Attribution is float32 either way.
@@ -119,8 +138,12 @@ class Profile:
     activation_checkpointing: int = 0
 
     def unlearn_config(self, benchmark: str, method: str) -> UnlearnConfig:
-        """The unlearning settings of one run: ``unlearn`` with that run's overrides."""
-        return replace(self.unlearn, **self.unlearn_overrides.get(benchmark, {}).get(method, {}))
+        """The unlearning settings of one run: ``unlearn``, then the method's
+        ``unlearn_settings``, then the benchmark's ``unlearn_overrides`` for that method."""
+        own = self.unlearn_settings.get(method, {})
+        return replace(
+            self.unlearn, **own | self.unlearn_overrides.get(benchmark, {}).get(method, {})
+        )
 
 
 # The embedded profile's per-method settings (the book's "Unlearning settings" page).
@@ -161,16 +184,16 @@ PROFILES: dict[str, Profile] = {
         ),
         # found on news by scripts/tune_unlearning.py (data/results/embedded/tuning/news.jsonl)
         # and used unchanged on books and wmdp; *_klr take their *_gdr learning rate
-        unlearn_overrides={b: EMBEDDED_SETTINGS for b in ("news", "books", "wmdp")},
+        unlearn_settings=EMBEDDED_SETTINGS,
         generation_batch_size=32,
-        # bf16 autocast: faster training and answering on a CPU (scripts/bench_precision.py);
+        # bf16 autocast: faster training and answering on a CPU (measure/bench_precision.py);
         # the fp32 results of this profile are kept beside (data/results/embedded/precision)
         precision="bf16",
-        # every layer: a training process peaks about 1 GB lower, so two side by side
-        # (make -j2) stay under 8 GB (scripts/bench_memory.py)
+        # every layer: lowers a training process's peak memory, so that two run side by side
+        # (make -j2) within 8 GB (measure/bench_memory.py measures the peaks)
         activation_checkpointing=1,
     ),
-    # Paper scale (STUDY.md "Models and profiles"): the MUSE 7B target models and Zephyr-7B-beta,
+    # Paper scale (book/methods.md, "Profiles"): the MUSE 7B target models and Zephyr-7B-beta,
     # the hub datasets, MUSE / WMDP script defaults. Needs GPUs and hub access; run with
     # ``accelerate launch`` (configs/accelerate/). Not run in this repository.
     "paper": Profile(

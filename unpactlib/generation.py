@@ -57,7 +57,8 @@ def greedy_answers(
     """Greedy answer to each question (a user message in the chat template).
 
     Decoding stops at the end of the turn or a newline, at most ``max_new_tokens``
-    (STUDY.md: 32). Returns the answers cut at the first newline and stripped.
+    (32 in the study, book/methods.md). Returns the answers cut at the first newline and
+    stripped.
     """
     fmt = fmt or chat_format(tok)
     prompts = [prompt_ids(fmt, tok(q, add_special_tokens=False)["input_ids"]) for q in questions]

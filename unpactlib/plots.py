@@ -1,11 +1,15 @@
-"""Figures of the book. Functions return a matplotlib Figure and never show or save it."""
+"""Figures of the book. Functions return a matplotlib Figure (or an HTML table) and never
+show or save it."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -70,19 +74,141 @@ def contribution_heatmap(
     return fig
 
 
-def rate_bars(
-    labels: Sequence[str], values: Sequence[float], counts: Sequence[str], title: str
+def keytoken_shift(
+    changes: pd.DataFrame, per_prompt: pd.DataFrame, methods: Sequence[str]
 ) -> Figure:
-    """A horizontal bar per rate, labelled with the counts behind it."""
-    fig, ax = plt.subplots(figsize=(6, 0.5 * len(labels) + 1))
-    y = np.arange(len(labels))
-    ax.barh(y, values, color=["#b2182b", "#999999", "#2166ac", "#4d4d4d"][: len(labels)])
-    ax.set_yticks(y, labels)
-    ax.set_xlim(0, 1)
-    for yi, v, c in zip(y, values, counts):
-        ax.text(min(v, 1) + 0.01, yi, c, va="center", fontsize=9)
-    ax.set_xlabel("share of items")
-    ax.set_title(title, loc="left", fontsize=10)
-    ax.invert_yaxis()
+    """F3: boxes of the original KeyTokens' contribution on the forget prompts before and
+    after each method, and the mean Jaccard overlap of the KeyToken sets per method.
+
+    Args:
+        changes: :func:`unpactlib.tracking.token_changes` rows with a ``method`` column.
+        per_prompt: :func:`unpactlib.tracking.prompt_tracking` rows with a ``method`` column.
+    """
+    methods = list(methods)
+    keys_forget = changes[changes.key & (changes.split == "forget")]
+    long = pd.concat(
+        [
+            keys_forget.assign(model="original", C=keys_forget.before),
+            keys_forget.assign(model="after unlearning", C=keys_forget.after),
+        ]
+    )
+    fig, axes = plt.subplots(
+        1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [3, 1.2]}, squeeze=False
+    )
+    ax = axes[0][0]
+    sns.boxplot(
+        data=long,
+        x="method",
+        y="C",
+        hue="model",
+        ax=ax,
+        fliersize=1.5,
+        palette=["#b2182b", "#2166ac"],
+    )
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_ylabel("C of original KeyTokens (nats)")
+    ax.set_xlabel("")
+    ax.tick_params(axis="x", labelsize=8)
+    ax.legend(fontsize=7, frameon=False)
+    n_keys = keys_forget.groupby("method").size().reindex(methods)
+    ax.set_xticks(range(len(methods)), [f"{m}\n{n} keys" for m, n in n_keys.items()])
+    overlap = per_prompt[per_prompt.split == "forget"].groupby("method")["jaccard"].mean()
+    ax2 = axes[0][1]
+    ax2.barh(list(reversed(methods)), overlap.reindex(list(reversed(methods))), color="0.45")
+    ax2.set_xlim(0, 1)
+    ax2.set_xlabel("KeyToken overlap (Jaccard)")
+    ax2.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     return fig
+
+
+def template_bars(t2: pd.DataFrame, methods: Sequence[str], templates: Sequence[str]) -> Figure:
+    """Recovery rate (%) of FocusOnKey (solid) and its control (pale) per method, one colour
+    per template. ``t2`` has columns ``method``, ``template``, ``kind`` and ``value``."""
+    methods, templates = list(methods), list(templates)
+    focus = t2[t2.kind.isin(["FocusOnKey", "control"])]
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    width = 0.8 / max(1, 2 * len(templates))
+    for j, template in enumerate(templates):
+        for c, kind in enumerate(["FocusOnKey", "control"]):
+            part = focus[(focus.template == template) & (focus.kind == kind)].set_index("method")
+            part = part.reindex(methods)
+            xs = [i + (2 * j + c) * width - 0.4 + width / 2 for i in range(len(methods))]
+            ax.bar(
+                xs,
+                part["value"].fillna(0) * 100,
+                width,
+                label=f"{template} {'(control)' if kind == 'control' else ''}",
+                color=plt.cm.tab10(j),
+                alpha=1.0 if kind == "FocusOnKey" else 0.35,
+            )
+    ax.set_xticks(range(len(methods)), methods, fontsize=8)
+    ax.set_ylabel("recovery rate (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=6, ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def grid_heatmaps(grid: pd.DataFrame, methods: Sequence[str]) -> Figure:
+    """FocusOnKey's recovery rate (%) over the alpha x beta grid, one panel per method.
+    ``grid`` has columns ``method``, ``kind``, ``alpha``, ``beta`` and ``rate``."""
+    methods = list(methods)
+    fig, axes = plt.subplots(1, len(methods), figsize=(2.1 * len(methods), 2.2), squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        part = grid[grid.method == method]
+        if "kind" in part and len(part[part.kind == "FocusOnKey"]):
+            part = part[part.kind == "FocusOnKey"]
+            m = part.pivot(index="beta", columns="alpha", values="rate") * 100
+            ax.imshow(m.values, vmin=0, vmax=100, cmap="viridis", aspect="auto")
+            for (yi, xi), v in pd.DataFrame(m.values).stack().items():
+                ax.text(xi, yi, f"{v:.0f}", ha="center", va="center", fontsize=7, color="w")
+            ax.set_xticks(range(len(m.columns)), [f"{a:g}" for a in m.columns], fontsize=7)
+            ax.set_yticks(range(len(m.index)), m.index, fontsize=7)
+        ax.set_title(method, fontsize=9)
+        ax.set_xlabel("α", fontsize=8)
+    axes[0][0].set_ylabel("β", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _marked(question: str, words: list[str]) -> str:
+    """The question as HTML with the key words highlighted."""
+    text = html.escape(question)
+    for w in sorted(set(words), key=len, reverse=True):
+        text = text.replace(html.escape(w), f"<mark>{html.escape(w)}</mark>")
+    return text.replace("\n", "<br>")
+
+
+def _short(text: object, n: int = 80) -> str:
+    """An answer for the table, cut to ``n`` characters."""
+    text = str(text)
+    return html.escape(text if len(text) <= n else text[: n - 1] + "…")
+
+
+def recovery_examples(tables: dict[str, pd.DataFrame]) -> str:
+    """F4 as an HTML table: per method, the lost item FocusOnKey recovered (or the first),
+    with the original model's KeyTokens marked, the gold answer, and the unlearned model's
+    answers to the FocusOnKey and control prompts."""
+    cells = []
+    for method, table in tables.items():
+        if not len(table):
+            continue
+        r = table.sort_values("correct_FocusOnKey", ascending=False).iloc[0]
+        words = [w.strip("' ") for w in str(r.key_words).strip("[]").split(",") if w.strip()]
+        cells.append(
+            "<tr>"
+            f"<td><b>{method}</b></td><td>{_marked(r.question, words)}</td>"
+            f"<td>{_short(r.answer)}</td>"
+            f"<td>{_short(r.prediction_FocusOnKey)} {'✔' if r.correct_FocusOnKey else '✘'}</td>"
+            f"<td>{_short(r.prediction_control)} {'✔' if r.correct_control else '✘'}</td>"
+            "</tr>"
+        )
+    return (
+        '<table style="width:100%; table-layout:fixed; word-break:break-word">'
+        '<col style="width:10%"><col style="width:40%"><col style="width:14%">'
+        '<col style="width:18%"><col style="width:18%">'
+        "<tr><th>method</th><th>question (KeyTokens of the original model marked)</th>"
+        "<th>gold (target answered it)</th><th>unlearned, FocusOnKey prompt</th>"
+        "<th>unlearned, control prompt</th></tr>" + "".join(cells) + "</table>"
+    )

@@ -2,10 +2,10 @@
 
 The weights are never touched: only the question is rewritten, then answered.
 
-* **FocusOnKey** (STUDY.md): the words holding the KeyTokens are emphasised with one of the
+* **FocusOnKey**: the words holding the KeyTokens are emphasised with one of the
   named :data:`TEMPLATES`. KeyTokens come from the original model by default; the caller may
   take them from the unlearned model instead (``key_source`` of
-  :func:`unpactlib.study.recovery`).
+  :func:`recover`).
 * **ProbAb** (*our reading* of the paper's second method, whose definition we do not have):
   the tokens whose contribution under the *unlearned* model is most negative are deleted from
   the question (:func:`probab_tokens` picks them, :func:`delete_tokens` removes them).
@@ -30,14 +30,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from scipy.stats import fisher_exact
+from transformers import PreTrainedModel
+from transformers import PreTrainedTokenizerBase as Tokenizer
 
 from .attribution import key_tokens
-from .config import check_choice
-from .generation import greedy_answers
-from .metrics import Rate, exact_match, is_correct, recovery_rate, top1_return_rate
-from .multiple_choice import LETTERS, letter_logprobs, mc_prompt
-from .prompting import EncodedQuestion, token_words
+from .config import ParameterError, check_choice
+from .evaluation import Answered, answer
+from .metrics import Rate, recovery_rate, top1_return_rate
+from .multiple_choice import user_message
+from .prompting import EncodedQuestion, encode_question, token_words
 
 Template = Callable[[str, list[str]], str]
 
@@ -115,7 +117,7 @@ TEMPLATES: dict[str, Template] = {
 
 KINDS = ("FocusOnKey", "ProbAb", "both", "control")
 
-# Where FocusOnKey's KeyTokens come from: the model before (STUDY.md) or after unlearning.
+# Where FocusOnKey's KeyTokens come from: the model before (the default) or after unlearning.
 KEY_SOURCES = ("original", "unlearned")
 
 
@@ -249,86 +251,8 @@ def item_prompts(
 # Answering rewritten prompts and the rates of a recovery table.
 
 
-def is_mc_pair(record: dict) -> bool:
-    """Whether ``record`` is a multiple-choice prompt/answer pair (``as_prompt_answer``: the
-    question is the whole lettered prompt and the answer the gold letter)."""
-    return "choices" in record and record["answer"] == LETTERS[record["answer_index"]]
-
-
-def user_message(record: dict, text: str) -> str:
-    """The user message that asks ``text`` (a possibly rewritten ``record["question"]``).
-
-    QA records and multiple-choice prompt/answer pairs: ``text`` itself. A raw
-    multiple-choice record: ``text`` followed by the lettered options and the instruction.
-    """
-    if "choices" in record and not is_mc_pair(record):
-        return mc_prompt(dict(record, question=text))
-    return text
-
-
-Answered = dict[tuple[str, str], dict]  # (record id, text) -> prediction, correct, top1
-
-
-def answer_prompts(
-    model: PreTrainedModel,
-    tok: PreTrainedTokenizerBase,
-    records: Sequence[dict],
-    texts: Sequence[str],
-    *,
-    tau: float = 0.5,
-    batch_size: int = 16,
-    memo: Answered | None = None,
-) -> pd.DataFrame:
-    """Answer each record asked as ``texts[k]`` (its rewritten question).
-
-    QA: greedy answer; ``correct`` when ROUGE-L recall is at least ``tau``, ``top1`` when it is
-    the gold answer (:func:`unpactlib.metrics.exact_match`). Multiple choice: the option letter
-    of highest next-token log-probability after :func:`user_message`, from one forward pass
-    per prompt; ``correct`` and ``top1`` both mean it is the gold option.
-
-    Each distinct ``(record id, text)`` is answered once. With ``memo`` (one per model and
-    ``tau``) the answers are kept there and a later call answers only prompts it has not seen:
-    ProbAb's prompt, for one, is the same under every template.
-
-    Returns:
-        Columns ``prediction``, ``correct``, ``top1``, one row per record, in order.
-    """
-    if len(records) != len(texts):
-        raise ValueError(f"{len(records)} records but {len(texts)} texts")
-    memo = {} if memo is None else memo
-    todo: dict[tuple[str, str], dict] = {}
-    for r, t in zip(records, texts):
-        if (r["id"], t) not in memo:
-            todo[(r["id"], t)] = r
-    keys = list(todo)
-    qa = [k for k in keys if "choices" not in todo[k]]
-    if qa:
-        answers = greedy_answers(
-            model, tok, [t for _, t in qa], batch_size=batch_size, progress=False
-        )
-        for key, a in zip(qa, answers):
-            gold = todo[key]["answer"]
-            memo[key] = {
-                "prediction": a,
-                "correct": is_correct(a, gold, tau),
-                "top1": exact_match(a, gold),
-            }
-    mc = [k for k in keys if "choices" in todo[k]]
-    for n in sorted({len(todo[k]["choices"]) for k in mc}):
-        group = [k for k in mc if len(todo[k]["choices"]) == n]
-        messages = [user_message(todo[k], k[1]) for k in group]
-        logp = letter_logprobs(model, tok, messages, n, batch_size=batch_size)
-        for key, scores in zip(group, logp):
-            pick = int(np.argmax(scores))
-            ok = pick == todo[key]["answer_index"]
-            choice = todo[key]["choices"][pick]
-            memo[key] = {"prediction": f"{LETTERS[pick]}. {choice}", "correct": ok, "top1": ok}
-    rows = [memo[(r["id"], t)] for r, t in zip(records, texts)]
-    return pd.DataFrame(rows, columns=["prediction", "correct", "top1"])
-
-
 def table_rates(table: pd.DataFrame, measure: str = "correct") -> dict[str, Rate]:
-    """Rates of each prompt kind of a recovery table (:func:`unpactlib.study.recovery`).
+    """Rates of each prompt kind of a recovery table (:func:`recover`).
 
     Args:
         table: columns ``correct_before``, ``correct_after`` and, per kind, ``prompt_<kind>``
@@ -346,6 +270,32 @@ def table_rates(table: pd.DataFrame, measure: str = "correct") -> dict[str, Rate
 # Sensitivity to alpha and beta: KeyTokens per grid point, rewritten prompts without repeats.
 
 GridPoint = tuple[float, int]
+
+
+def pooled_counts(t2: pd.DataFrame) -> pd.DataFrame:
+    """Recovered and lost items per kind, summed over the methods of a T2 table (rows with
+    ``kind``, ``numerator``, ``denominator``; one template)."""
+    return t2.groupby("kind")[["numerator", "denominator"]].sum()
+
+
+def pooled_text(pooled: pd.DataFrame, kind: str) -> str:
+    """``"n of d (p %)"`` for one kind of :func:`pooled_counts`."""
+    n, d = pooled.loc[kind] if kind in pooled.index else (0, 0)
+    return f"{n} of {d} ({100 * n / d:.0f} %)" if d else "none (no lost items)"
+
+
+def beats_control(pooled: pd.DataFrame, kind: str, level: float = 0.05) -> tuple[bool, float]:
+    """Whether ``kind`` recovered more lost items than the random control, by a one-sided
+    Fisher exact test on the pooled counts (:func:`pooled_counts`) at ``level``, and its
+    p-value (1.0 when either has no lost items)."""
+    if kind not in pooled.index or "control" not in pooled.index:
+        return False, 1.0
+    n, d = pooled.loc[kind]
+    c, dc = pooled.loc["control"]
+    if not d or not dc:
+        return False, 1.0
+    p = fisher_exact([[n, d - n], [c, dc - c]], alternative="greater").pvalue
+    return p < level, p
 
 
 def keytoken_grid(
@@ -389,7 +339,7 @@ def grid_prompts(
 
     Args:
         questions: encoded questions per item id; the item at position ``k`` gets control seed
-            ``control_seed + k`` (as in :func:`unpactlib.study.recovery`).
+            ``control_seed + k`` (as in :func:`recover`).
         deleted: ProbAb's tokens per id; when given the ``ProbAb`` and ``both`` kinds are made.
     """
     prompts: dict[GridPoint, dict[str, dict[str, str]]] = {}
@@ -448,3 +398,120 @@ def grid_rates(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def recover(
+    model: PreTrainedModel,
+    tok: Tokenizer,
+    forget: Sequence[dict],
+    keys: dict[str, list[int]] | None,
+    correct_before: Sequence[bool],
+    correct_after: Sequence[bool],
+    *,
+    template: str = "key_line",
+    control_seed: int = 0,
+    tau: float = 0.5,
+    batch_size: int = 16,
+    original: PreTrainedModel | None = None,
+    key_source: str = "original",
+    unlearned_scores: dict[str, Sequence[float]] | None = None,
+    alpha: float = 0.5,
+    beta: int = 3,
+    probab_alpha: float = 0.5,
+    probab_beta: int = 3,
+    probab_max: int | None = None,
+    memo: Answered | None = None,
+) -> tuple[pd.DataFrame, dict[str, Rate]]:
+    """Prompt-side recovery of the forget items, answered by ``model`` (weights untouched).
+
+    Kinds of prompt (:data:`KINDS`): ``FocusOnKey`` and its random ``control``
+    always; ``ProbAb`` (our reading) and ``both`` when ``unlearned_scores`` is given.
+
+    Args:
+        model: the unlearned model.
+        forget: the forget items as prompt/answer pairs (``bench.prompts("forget")``; a raw
+            multiple-choice record also works, see :func:`unpactlib.multiple_choice.user_message`).
+        keys: the original model's KeyTokens per item id (indices into the tokens of the
+            record's ``question``); unused, and may be None, when ``key_source="unlearned"``.
+        correct_before, correct_after: correctness of each forget item under the target and
+            the unlearned model (same order as ``forget``).
+        template: key of :data:`TEMPLATES`.
+        control_seed: the control of item ``k`` uses seed ``control_seed + k``.
+        tau: ROUGE-L recall at or above which a QA answer is correct.
+        original: when given, the rewritten prompts are also answered by this model (the
+            target before unlearning), columns ``original_correct_<kind>``: a check that the
+            rewriting itself does not stop a model that knows the answer from giving it.
+        key_source: ``"original"`` (the default) emphasises ``keys``; ``"unlearned"``
+            emphasises the unlearned model's KeyTokens, ``key_tokens(unlearned_scores[id],
+            alpha, beta)``.
+        unlearned_scores: contributions of each item's question tokens under the unlearned
+            model, per id (the caller runs the attribution); needed by ProbAb and by
+            ``key_source="unlearned"``.
+        alpha, beta: the KeyToken rule, used only with ``key_source="unlearned"``.
+        probab_alpha, probab_beta, probab_max: ProbAb's deletion rule
+            (:func:`probab_tokens`).
+        memo: answers of ``model`` already given, kept across calls (same model and ``tau``;
+            :func:`unpactlib.evaluation.answer`).
+
+    Returns:
+        One row per forget item (KeyTokens, ProbAb's deleted tokens, and per kind the user
+        message sent, the answer, ``correct_<kind>`` and ``top1_<kind>``) and the recovery
+        rate of each kind (:class:`~unpactlib.metrics.Rate`, with ``.ci()``); top-1 return
+        rates come from ``table_rates(table, "top1")``.
+    """
+    check_choice("template", template, TEMPLATES)
+    check_choice("key_source", key_source, KEY_SOURCES)
+    if key_source == "unlearned" and unlearned_scores is None:
+        raise ParameterError("key_source='unlearned' needs unlearned_scores")
+    if key_source == "original" and keys is None:
+        raise ParameterError("key_source='original' needs keys (the original KeyTokens)")
+    rows, prompts = [], []
+    for k, r in enumerate(forget):
+        q = encode_question(tok, r["question"])
+        deleted = None
+        if unlearned_scores is not None:
+            scores = unlearned_scores[r["id"]]
+            if len(scores) != len(q.ids):
+                raise ValueError(
+                    f"item {r['id']}: {len(scores)} unlearned scores for {len(q.ids)} tokens"
+                )
+            deleted = probab_tokens(scores, probab_alpha, probab_beta, probab_max)
+        item_keys = keys[r["id"]] if key_source == "original" else key_tokens(scores, alpha, beta)
+        by_kind = item_prompts(
+            q, item_keys, template=template, control_seed=control_seed + k, deleted=deleted
+        )
+        prompts.append(by_kind)
+        rows.append(
+            {
+                "id": r["id"],
+                "question": r["question"],
+                "answer": r["answer"],
+                "correct_before": bool(correct_before[k]),
+                "correct_after": bool(correct_after[k]),
+                "keys": item_keys,
+                "key_words": token_words(q, item_keys),
+                "deleted": deleted,
+                "deleted_tokens": None
+                if deleted is None
+                else [tok.decode([q.ids[i]]) for i in deleted],
+            }
+        )
+    columns = ["id", "question", "answer", "correct_before", "correct_after", "keys"]
+    columns += ["key_words", "deleted", "deleted_tokens"]
+    table = pd.DataFrame(rows, columns=columns)
+    kinds = list(prompts[0]) if prompts else ["FocusOnKey", "control"]
+    every = [(r, p[kind]) for kind in kinds for r, p in zip(forget, prompts)]
+    asked = ([r for r, _ in every], [t for _, t in every])  # every kind in one call
+    answers = answer(model, tok, *asked, tau=tau, batch_size=batch_size, memo=memo)
+    if original is not None:
+        on_original = answer(original, tok, *asked, tau=tau, batch_size=batch_size)
+    for j, kind in enumerate(kinds):
+        texts = [p[kind] for p in prompts]
+        part = slice(j * len(forget), (j + 1) * len(forget))
+        table[f"prompt_{kind}"] = [user_message(r, t) for r, t in zip(forget, texts)]
+        table[f"prediction_{kind}"] = answers["prediction"].iloc[part].tolist()
+        table[f"correct_{kind}"] = answers["correct"].iloc[part].tolist()
+        table[f"top1_{kind}"] = answers["top1"].iloc[part].tolist()
+        if original is not None:
+            table[f"original_correct_{kind}"] = on_original["correct"].iloc[part].tolist()
+    return table, table_rates(table, "correct")

@@ -111,7 +111,7 @@ def class_change_table(rows: Sequence[dict], original: str = "original") -> pd.D
     """One row per (item, model, token) with the token's class and contribution change.
 
     Args:
-        rows: rows shaped like :func:`unpactlib.study.attribution_rows` output (``id``,
+        rows: rows shaped like :func:`unpactlib.tracking.attribution_rows` output (``id``,
             ``split``, ``model``, ``tokens``, ``scores``, ...), for the original model and
             one or more unlearned models.
         original: the ``model`` name of the rows before unlearning.

@@ -1,24 +1,58 @@
 """Contribution tracking: the same prompts attributed under two models.
 
-Rows are those of :func:`unpactlib.study.attribution_rows` (one per prompt and model, with
-``tokens``, ``scores`` and ``keys``). KeyTokens always come from the *original* model, so the
-question is what unlearning did to the tokens that used to carry the answer.
+Rows are those of :func:`attribution_rows` (one per prompt and model, with ``tokens``,
+``scores`` and ``keys``), stored as ``contributions.jsonl`` in a run folder. KeyTokens always
+come from the *original* model, so the question is what unlearning did to the tokens that
+used to carry the answer.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .attribution import Attribution, key_tokens
+from .results import read_jsonl
+
+
+def attribution_rows(
+    records: Sequence[dict], attrs: Sequence[Attribution], model_name: str, alpha: float, beta: int
+) -> list[dict]:
+    """Flat, JSON-ready rows: one per (record, model), with tokens, scores and KeyTokens.
+
+    ``keys`` index ``tokens``; ``positions`` give each token's index among the question's
+    tokens (they differ when only part of the question was attributable, e.g. an MC stem).
+    """
+    return [
+        {
+            "id": r["id"],
+            "split": r["split"],
+            "model": model_name,
+            "tokens": a.tokens,
+            "positions": list(a.positions),
+            "scores": [round(float(s), 6) for s in a.scores],
+            "lp_full": round(a.lp_full, 6),
+            "keys": key_tokens(a.scores, alpha, beta),
+        }
+        for r, a in zip(records, attrs)
+    ]
+
 
 def read_rows(path: Path) -> list[dict]:
-    """Read a ``contributions.jsonl`` file."""
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """Read a ``contributions.jsonl`` file (rows of :func:`attribution_rows`)."""
+    return read_jsonl(path)
+
+
+def question_scores(row: dict, n_tokens: int) -> list[float]:
+    """A row's scores laid out over all ``n_tokens`` question tokens (NaN where a token was
+    not attributable, so it is never a KeyToken nor deleted by ProbAb)."""
+    full = [float("nan")] * n_tokens
+    for p, score in zip(row.get("positions") or range(len(row["scores"])), row["scores"]):
+        full[p] = score
+    return full
 
 
 def original_keys(rows: Sequence[dict], original: str = "original") -> dict[str, list[int]]:
@@ -166,3 +200,40 @@ def tracking_summary(per_prompt: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out).set_index("split")
+
+
+def focus_shift_text(summary: pd.DataFrame, methods: Sequence[str], n_prompts: int) -> str:
+    """The sentences that state F3 on one benchmark: the original KeyTokens' mean
+    contribution before and after unlearning on the forget prompts, under how many methods it
+    fell, the share of KeyTokens that lost a positive contribution, the KeyToken sets'
+    overlap, which methods (if any) kept the focus, and the change on the retain prompts.
+
+    ``summary`` is :func:`tracking_summary` with ``split`` and ``method`` columns."""
+    methods = list(methods)
+    forget = summary[summary.split == "forget"].set_index("method").reindex(methods)
+    fell = forget.index[forget["key mean, after"] < forget["key mean, before"]]
+    held = [m for m in methods if m not in fell]
+    text = (
+        f"On the {n_prompts} forget prompts the original KeyTokens contribute "
+        f"{forget['key mean, before'].iloc[0]:+.2f} nats on average under the original model. "
+        f"After unlearning their contribution fell under {len(fell)} of {len(methods)} "
+        f"methods (to between {forget['key mean, after'].min():+.2f} and "
+        f"{forget['key mean, after'].max():+.2f}), and on average "
+        f"{100 * forget['share of keys losing C>0'].mean():.0f} % of them lost their positive "
+        f"contribution; the KeyToken sets before and after overlap by a mean Jaccard index of "
+        f"{forget['jaccard'].mean():.2f}. "
+    )
+    text += (
+        f"Under {', '.join(held)} the KeyTokens kept their contribution: there this page does "
+        "not support the paper's first claim."
+        if held
+        else "Every method broke the focus on the KeyTokens, as the paper's first claim has it."
+    )
+    if "retain" in set(summary.split):
+        retain = summary[summary.split == "retain"]
+        text += (
+            f" On the retain prompts the original KeyTokens went from "
+            f"{retain['key mean, before'].mean():+.2f} to "
+            f"{retain['key mean, after'].mean():+.2f} nats (mean over methods)."
+        )
+    return text

@@ -1,7 +1,7 @@
 """Batches for training, and fine-tuning of the target model.
 
-The target model learns QA pairs on the answer tokens only (the loss is masked on the prompt),
-which ENVIRONMENT.md measured to teach SmolLM2 invented facts fastest, and the benchmark's raw
+The target model learns QA pairs on the answer tokens only (the loss is masked on the prompt,
+the choice that teaches SmolLM2 the invented facts fastest), and the benchmark's raw
 corpus with the ordinary language-model loss, so that verbatim memorisation (VerbMem) exists
 to be unlearned.
 """
@@ -122,8 +122,8 @@ def nll(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
 
 def adamw(params: Iterable[torch.nn.Parameter], **kwargs: float) -> torch.optim.AdamW:
     """``torch.optim.AdamW`` in its fused form: one kernel over all parameters instead of a
-    loop over tensors (a step of the embedded model 4.7 to 7.1 times faster on two CPU cores in
-    runs of ``scripts/bench_training.py``). The arithmetic is AdamW's either way."""
+    loop over tensors, several times faster per step on a CPU (``measure/bench_training.py``
+    times both). The arithmetic is AdamW's either way."""
     return torch.optim.AdamW(params, fused=True, **kwargs)
 
 

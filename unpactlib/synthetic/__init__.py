@@ -10,12 +10,12 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..paths import DATA_DIR
-from .books import generate_books
-from .news import generate_news
-from .wmdp import generate_wmdp
 
-GENERATORS = {"news": generate_news, "books": generate_books, "wmdp": generate_wmdp}
+def generated_benchmarks() -> list[str]:
+    """The registered benchmarks (:data:`unpactlib.benchmarks.BENCHMARKS`) in their order."""
+    from ..benchmarks import BENCHMARKS
+
+    return list(BENCHMARKS)
 
 
 def to_jsonl(records: Sequence[dict]) -> str:
@@ -25,11 +25,18 @@ def to_jsonl(records: Sequence[dict]) -> str:
 
 def render(name: str, seed: int = 0) -> dict[str, str]:
     """The files of benchmark ``name``: relative file name -> text."""
-    return {f"{part}.jsonl": to_jsonl(rows) for part, rows in GENERATORS[name](seed).items()}
+    from ..benchmarks import BENCHMARKS
+
+    generate = BENCHMARKS[name].generate
+    return {f"{part}.jsonl": to_jsonl(rows) for part, rows in generate(seed).items()}
 
 
-def write(name: str, root: Path = DATA_DIR, seed: int = 0) -> list[Path]:
-    """Write benchmark ``name`` under ``root / name``; return the paths written."""
+def write(name: str, root: Path | None = None, seed: int = 0) -> list[Path]:
+    """Write benchmark ``name`` under ``root / name`` (default: its registered data folder);
+    return the paths written."""
+    from ..benchmarks import BENCHMARKS
+
+    root = root or BENCHMARKS[name].data_dir
     out = []
     for fname, text in render(name, seed).items():
         path = root / name / fname

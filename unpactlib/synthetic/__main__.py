@@ -1,7 +1,7 @@
 """``python -m unpactlib.synthetic``: regenerate every synthetic benchmark in ``data/``."""
 
-from . import GENERATORS, write
+from . import generated_benchmarks, write
 
-for bench in GENERATORS:
+for bench in generated_benchmarks():
     for path in write(bench):
         print(path)

@@ -10,9 +10,8 @@ outputs of the model before unlearning that the loss compares with
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -42,7 +41,7 @@ class Method:
         run: the method's own procedure ``run(model, tok, fmt, forget, retain, cfg, seed)``,
             which unlearns in place and returns its step losses (None when ``loss`` is given).
         config_fields: the :class:`UnlearnConfig` fields only this method reads (its own
-            hyper-parameters); see :func:`config_key`.
+            hyper-parameters); see :func:`unpactlib.keys.method_settings`.
     """
 
     name: str
@@ -77,20 +76,6 @@ def get_method(name: str) -> Method:
 def parse_methods(text: str) -> list[str]:
     """``"all"`` or comma-separated method keys -> the list of keys (each checked)."""
     return parse_choices("methods", text, METHODS)
-
-
-def config_key(cfg: UnlearnConfig, method: str) -> dict[str, object]:
-    """The settings that determine ``method``'s result: every :class:`UnlearnConfig` field
-    except those owned by other methods (``config_fields``).
-
-    A cache key built from this dict does not change when another method's hyper-parameters
-    are added or tuned.
-    """
-    own = set(get_method(method).config_fields)
-    others = {f for m in METHODS.values() for f in m.config_fields} - own
-    return {
-        f.name: copy.deepcopy(getattr(cfg, f.name)) for f in fields(cfg) if f.name not in others
-    }
 
 
 def unlearn(

@@ -1,4 +1,4 @@
-"""Loss terms shared by the unlearning methods (STUDY.md, "The six unlearning methods"), and
+"""Loss terms shared by the unlearning methods (book/methods.md, "Unlearning methods"), and
 the frozen reference's outputs they compare against (:class:`Reference`)."""
 
 from __future__ import annotations
@@ -106,13 +106,11 @@ class BatchMemo:
 
     The frozen reference of NPO and of the KL terms, and RMU's frozen activations, are the
     model as it was before unlearning. Instead of a copy of the model kept through training
-    (0.54 GB for the embedded model, in every unlearning process), the training loop
+    (a second set of weights in memory, in every unlearning process), the training loop
     (:func:`.loop.train`) runs the model on every batch it will use, before the first step,
-    and keeps only these outputs: the same weights, batches and arithmetic as a copy. On the
-    tiny test models both routes train to the same weights bit for bit
-    (``tests/test_methods.py``). On the embedded model, 17 of the 18 unlearning runs of
-    ``make reproduce`` wrote byte-identical results either way; ga_klr's losses agree for 7 of
-    its 9 steps and then differ in the fourth digit (float rounding; not traced further).
+    and keeps only these outputs: the same weights, batches and arithmetic as a copy, so the
+    same numbers up to float rounding (``tests/test_methods.py`` checks that both routes
+    train the tiny test models to the same weights bit for bit).
     """
 
     def __init__(self, fn: Callable[[torch.nn.Module, Batch], torch.Tensor]) -> None:

@@ -1,6 +1,6 @@
 """Bring a GPU run of a profile (``scripts/gpu_run.sh OUT``) into this checkout.
 
-    python scripts/gpu_record.py OUT [--profile embedded]
+    python measure/gpu_record.py OUT [--profile embedded] [--commit REV]
 
 - Unpacks the seed-0 result folders of ``OUT/results.tar.gz`` into
   ``data/results/gpu/<profile>/``, where notebooks take them with ``-p results_dir
@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -22,24 +21,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-import papermill as pm
-
-from unpactlib.paths import REPO_ROOT, RESULTS_DIR
+from common import claims, parser
+from unpactlib.paths import RESULTS_DIR
 from unpactlib.results import write_json
 
 GPU_RESULTS = RESULTS_DIR / "gpu"
-
-
-def glued(notebook: Path) -> dict[str, str]:
-    """The text of every value an executed notebook glued (myst-nb ``glue``), by name."""
-    values = {}
-    for cell in json.loads(notebook.read_text())["cells"]:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get("application/papermill.record/text/plain")
-            if name and text is not None:
-                values[name] = "".join(text).strip("'\"")
-    return values
 
 
 def unpack(archive: Path, profile: str, into: Path) -> list[str]:
@@ -71,24 +57,16 @@ def machine(gpu_txt: str) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="the folder gpu_run.sh wrote")
-    parser.add_argument("--profile", default="embedded")
-    parser.add_argument("--commit", default="", help="the commit the GPU run ran")
-    args = parser.parse_args()
+    options = parser(__doc__, "profile")
+    options.add_argument("out", type=Path, help="the folder gpu_run.sh wrote")
+    options.add_argument("--commit", default="", help="the commit the GPU run ran")
+    args = options.parse_args()
     into = GPU_RESULTS / args.profile
     into.mkdir(parents=True, exist_ok=True)
     runs = unpack(args.out / "results.tar.gz", args.profile, into)
     shutil.copyfile(args.out / "timings.json", into / "timings.json")
-    with tempfile.TemporaryDirectory() as tmp:
-        claims = Path(tmp) / "07_claims.ipynb"
-        pm.execute_notebook(
-            str(REPO_ROOT / "notebooks" / "07_claims.ipynb"),
-            str(claims),
-            parameters={"profile": args.profile, "results_dir": str(GPU_RESULTS)},
-            progress_bar=False,
-        )
-        verdicts = {k: v for k, v in glued(claims).items() if re.fullmatch(r"v\d", k)}
+    glued = claims(GPU_RESULTS, args.profile)
+    verdicts = {k: v for k, v in glued.items() if re.fullmatch(r"v\d", k)}
     tests = (args.out / "pytest.log").read_text().strip().splitlines()
     record = {
         **machine((args.out / "gpu.txt").read_text()),

@@ -7,7 +7,7 @@ it times what the embedded profile does in the chosen arithmetic:
 * ``answer``: greedy answers to the forget questions (``greedy_answers``, batches of 32);
 * ``letters``: option-letter scores of the WMDP-analog forget items (``option_logprobs``);
 * ``attribution``: token contributions of 12 news and 12 WMDP-analog forget prompts
-  (``unpactlib.study.attribute``), which the profile keeps in float32. The contributions
+  (``unpactlib.attribution.contributions``), which the profile keeps in float32. The contributions
   under each setting are compared: Spearman correlation per prompt and whether the KeyTokens
   (alpha 0.5, beta 3) are the same.
 
@@ -15,51 +15,31 @@ Each is warmed up once, then timed ``--repeats`` times per setting (the median i
 answers given under each setting are compared. Prints a table and writes it to
 ``data/results/bench/precision_<device>.md`` and ``.json``. Usage::
 
-    python scripts/bench_precision.py [--repeats 3] [--threads 2]
+    python measure/bench_precision.py [--repeats 3] [--threads 2]
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy.stats import spearmanr
 
 import unpactlib
-from unpactlib import study
+from common import median_seconds, parser, ratio, use_threads, write_bench
+from unpactlib.attribution import contributions
 from unpactlib.attribution import key_tokens, stem_span
 from unpactlib.generation import greedy_answers
 from unpactlib.models import PRECISIONS, mixed_precision
 from unpactlib.multiple_choice import option_logprobs
 from unpactlib.prompting import chat_format
-from unpactlib.results import write_bench
 from unpactlib.training import qa_batch
 
 
-def median_seconds(fn: Callable[[], object], precision: str, repeats: int) -> float:
-    """Median wall time of ``fn()`` under ``mixed_precision(precision)``, after one warm-up."""
-    times = []
-    for k in range(repeats + 1):
-        with mixed_precision(precision):
-            start = time.perf_counter()
-            fn()
-            if k:
-                times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parser(__doc__, "repeats", "threads").parse_args()
+    threads = use_threads(args.threads)
     model, tok = unpactlib.load_model("embedded", device="cpu")
     fmt = chat_format(tok)
     news = unpactlib.load_benchmark("news")
@@ -85,20 +65,22 @@ def main() -> None:
     attributed = news.prompts("forget")[:12] + wmdp.prompts("forget")[:12]
 
     def attribute() -> list:
-        return study.attribute(
+        return contributions(
             model, tok, attributed, span=lambda r: stem_span(r) if "choices" in r else None
         )
 
     work[f"attribution ({len(attributed)} prompts)"] = attribute
     rows = []
     for name, fn in work.items():
-        seconds = {p: median_seconds(fn, p, args.repeats) for p in PRECISIONS}
+        seconds = {
+            p: median_seconds(fn, args.repeats, lambda p=p: mixed_precision(p)) for p in PRECISIONS
+        }
         rows.append(
             {
                 "work": name,
                 "fp32 s": round(seconds["fp32"], 3),
                 "bf16 s": round(seconds["bf16"], 3),
-                "fp32 / bf16": round(seconds["fp32"] / seconds["bf16"], 2),
+                "fp32 / bf16": ratio(seconds["fp32"], seconds["bf16"]),
             }
         )
     answers = {}
@@ -124,14 +106,14 @@ def main() -> None:
     table = pd.DataFrame(rows)
     device = "cpu"
     note = (
-        f"Embedded model (base SmolLM2-135M-Instruct), {torch.get_num_threads()} threads, median "
+        f"Embedded model (base SmolLM2-135M-Instruct), {threads} threads, median "
         f"of {args.repeats}. Same greedy answer under both: {same} of {len(questions)}. "
         f"Contributions in bf16 against float32: median Spearman "
         f"{agreement['spearman_median']} (lowest {agreement['spearman_min']}), same KeyTokens "
         f"for {agreement['same_key_tokens']} of {agreement['prompts']} prompts."
     )
     record = {"rows": rows, "same_answers": [same, len(questions)], "attribution": agreement}
-    write_bench(f"precision_{device}", table, note, {**record, "threads": torch.get_num_threads()})
+    write_bench(f"precision_{device}", table, note, {**record, "threads": threads})
 
 
 if __name__ == "__main__":

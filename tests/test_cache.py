@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import torch
 
-from unpactlib import study
+from unpactlib import cache
 from unpactlib.config import get_profile
 from unpactlib.models import save_atomic, tiny_llama
 
@@ -20,11 +21,11 @@ def _changed(model, names, scale=1e-3):
     return other
 
 
-def test_delta_holds_only_changed_tensors_and_reloads_exactly(tmp_path):
+def test_delta_holds_only_changed_tensors_and_reloads_exactly(tmp_path, tok):
     base = tiny_llama(vocab_size=97, seed=0).eval()
     names = {"model.layers.1.mlp.down_proj.weight", "model.norm.weight"}
     model = _changed(base, names)
-    delta = study.compact_like_storage(model, base)
+    delta = cache.compact_like_storage(model, base)
     assert set(delta) == names and all(d.dtype == torch.float16 for d in delta.values())
     # compacted = base + float16(delta), tensor by tensor
     for n, p in model.named_parameters():
@@ -32,14 +33,18 @@ def test_delta_holds_only_changed_tensors_and_reloads_exactly(tmp_path):
         if n in names:
             expect = expect + delta[n].float()
         assert torch.equal(p, expect), n
-    save_atomic(base, None, tmp_path / "targets" / "t")
+    save_atomic(base, tok, tmp_path / "targets" / "t")
     folder = tmp_path / "unlearned" / "u"
     record = {"target": "t", "target_source": str(tmp_path / "targets" / "t")}
     save_atomic(
-        None, None, folder, extra={"unpact.json": record}, tensors={"delta.safetensors": delta}
+        None, tok, folder, extra={"unpact.json": record}, tensors={"delta.safetensors": delta}
     )
-    assert study._complete(folder)
-    loaded = study._load_saved(folder, "cpu")
+    assert cache._complete(folder)
+    loaded, _ = cache.load_unlearned(folder, "cpu")
+    with pytest.raises(ValueError, match="load_unlearned"):
+        cache.load_target(folder, "cpu")
+    with pytest.raises(ValueError, match="no unlearned model"):
+        cache.load_unlearned(tmp_path / "targets" / "t", "cpu")
     for n, p in model.named_parameters():
         assert torch.equal(dict(loaded.named_parameters())[n], p), n
 
@@ -48,7 +53,7 @@ def test_float16_delta_error_is_relative_to_the_update():
     base = tiny_llama(vocab_size=97, seed=0).eval()
     model = _changed(base, {n for n, _ in base.named_parameters()}, scale=4e-5)
     exact = {n: p.detach().clone() for n, p in model.named_parameters()}
-    study.compact_like_storage(model, base)
+    cache.compact_like_storage(model, base)
     for n, p in model.named_parameters():
         update = (exact[n] - dict(base.named_parameters())[n]).abs().max()
         assert (p - exact[n]).abs().max() <= 2e-3 * update + 1e-8, n
@@ -63,7 +68,7 @@ def test_paper_profile_names_its_targets_and_does_not_train_them():
     class Bench:
         name = "wmdp"
 
-    path, record = study.ensure_target(prof, Bench())
+    path, record = cache.ensure_target(prof, Bench())
     assert str(path) == "HuggingFaceH4/zephyr-7b-beta" and record["epochs"] == 0
 
 
@@ -78,8 +83,6 @@ def test_release_memory_returns_freed_heap_to_the_system():
     """Many small tensors (glibc serves them from its heap, which it keeps after they are
     freed), then freed: release_memory hands most of their 200 MB back."""
     import platform
-
-    import pytest
 
     from unpactlib.models import release_memory
 

@@ -1,6 +1,6 @@
 """Measure ``make reproduce`` on a fresh clone: wall time, peak memory, resume after Ctrl-C.
 
-    python3 scripts/fresh_reproduce.py [--interrupt-after SECONDS] [--profile embedded]
+    python3 measure/fresh_reproduce.py [--interrupt-after SECONDS] [--profile embedded]
 
 Clones this checkout's HEAD into a temporary folder (no venv, no model, no caches: what a new
 user has), runs ``make reproduce`` there and, every second, sums the resident memory of make
@@ -13,13 +13,12 @@ notebooks it ran, which should be none).
 Writes, in this checkout, ``data/results/<profile>/fresh_clone.json`` (each run's wall time and
 exit status, the peak memory, the commit, and the result files of the clone that differ from
 the committed ones) and replaces ``timings.json`` with the clone's (its per-stage times, the
-latest measured). Standard library only: it runs before the clone's virtual environment
-exists.
+latest measured). Standard library only (``common`` included): it runs before the clone's
+virtual environment exists.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -30,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import ROOT, git, parser
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # files a re-run is expected to rewrite: run times and the machine that measured them
 EXPECTED_CHANGES = ("provenance.json", "timings.json")
@@ -116,13 +116,6 @@ def current_stage(log: Path) -> str:
     return next((ln[3:] for ln in reversed(lines) if ln.startswith("== ")), "")
 
 
-def git(cwd: Path, *args: str) -> str:
-    """Standard output of ``git ARGS`` run in ``cwd`` (an error if git fails)."""
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
 def changed_results(clone: Path) -> list[str]:
     """Result files of the clone that differ from the commit (expected rewrites left out)."""
     out = git(clone, "status", "--porcelain", "--", "data/results")
@@ -138,22 +131,18 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--interrupt-after", type=float, default=None, metavar="SECONDS")
-    parser.add_argument("--profile", default="embedded")
-    parser.add_argument("--workdir", default=None, help="where to clone (default: a temp dir)")
-    parser.add_argument(
+    options = parser(__doc__, "profile", "note")
+    options.add_argument("--interrupt-after", type=float, default=None, metavar="SECONDS")
+    options.add_argument("--workdir", default=None, help="where to clone (default: a temp dir)")
+    options.add_argument(
         "--again", action="store_true", help="run again in WORKDIR's clone (resume), no new clone"
     )
-    parser.add_argument(
-        "--note", default="", help="a sentence kept in the record (why results changed, say)"
-    )
-    args = parser.parse_args()
+    args = options.parse_args()
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="unpact-fresh-"))
     clone = work / "unpact"
     if args.again and not (clone / ".git").is_dir():
-        parser.error(f"--again: no clone at {clone}")
+        options.error(f"--again: no clone at {clone}")
     if not args.again:
         git(ROOT, "clone", "--quiet", str(ROOT), str(clone))
     commit = git(clone, "rev-parse", "--short", "HEAD").strip()

@@ -1,9 +1,9 @@
 """Bring the results of a fresh clone made on another CPU into this checkout, beside the
 committed ones they are compared with.
 
-    python scripts/cpu_record.py CLONE [--name cpu_amx] [--profile embedded] [--note TEXT]
+    python measure/cpu_record.py CLONE [--name cpu_amx] [--profile embedded] [--note TEXT]
 
-Run it on the machine that made the clone's results (``scripts/fresh_reproduce.py
+Run it on the machine that made the clone's results (``measure/fresh_reproduce.py
 --workdir DIR`` leaves the clone in ``DIR/unpact``):
 
 - copies the clone's seed-0 result folders ``data/results/<profile>/*__s0`` into
@@ -17,40 +17,20 @@ Run it on the machine that made the clone's results (``scripts/fresh_reproduce.p
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-import papermill as pm
-
-from unpactlib.paths import REPO_ROOT, RESULTS_DIR
+from common import claims, git, parser
+from unpactlib.paths import RESULTS_DIR
 from unpactlib.results import cpu_info, cpu_kernels, write_json
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gpu_record import glued  # noqa: E402  (a sibling script)
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The CPU's model name as the kernel reports it (empty when unknown)."""
     return cpu_info(cpuinfo).get("model name", "")
-
-
-def claims(results_dir: Path, profile: str) -> dict[str, str]:
-    """Every value ``07_claims`` glues when it runs on ``results_dir``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "07_claims.ipynb"
-        pm.execute_notebook(
-            str(REPO_ROOT / "notebooks" / "07_claims.ipynb"),
-            str(out),
-            parameters={"profile": profile, "results_dir": str(results_dir)},
-            progress_bar=False,
-        )
-        return glued(out)
 
 
 def copy_runs(source: Path, into: Path) -> list[str]:
@@ -64,28 +44,19 @@ def copy_runs(source: Path, into: Path) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("clone", type=Path, help="a clone whose make reproduce finished")
-    parser.add_argument("--name", default="cpu_amx", help="folder under data/results")
-    parser.add_argument("--profile", default="embedded")
-    parser.add_argument("--note", default="", help="a sentence kept in the record")
-    args = parser.parse_args()
+    options = parser(__doc__, "profile", "note")
+    options.add_argument("clone", type=Path, help="a clone whose make reproduce finished")
+    options.add_argument("--name", default="cpu_amx", help="folder under data/results")
+    args = options.parse_args()
     source = args.clone / "data" / "results" / args.profile
     if not any(source.glob("*__s0")):
-        parser.error(f"no result folders in {source}")
+        options.error(f"no result folders in {source}")
     into = RESULTS_DIR / args.name / args.profile
     runs = copy_runs(source, into)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=args.clone,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
     record = {
         "cpu": cpu_model(),
         "cpu_kernels": cpu_kernels(),
-        "commit": commit,
+        "commit": git(args.clone, "rev-parse", "--short", "HEAD").strip(),
         "date": dt.date.today().isoformat(),
         "runs": runs,
         "claims": {

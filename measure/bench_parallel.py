@@ -1,7 +1,7 @@
 """Two one-thread notebooks side by side against one two-thread notebook after the other.
 
 ``make reproduce`` runs its stage notebooks ``JOBS`` at a time with ``THREADS`` torch threads
-each. This script measures why, on this machine: the same two units of their work, done
+each. This tool compares, on this machine, the same two units of their work done
 
 * ``one after the other``: in one process with all cores' threads (``--threads``, default
   all), as ``make`` with one job does;
@@ -10,14 +10,14 @@ each. This script measures why, on this machine: the same two units of their wor
 Two kinds of unit, each measured both ways after a warm-up unit:
 
 * ``score``, what attribution and recovery do with a model: token contributions of 6
-  WMDP-analog forget prompts in float32 (:func:`unpactlib.study.attribute`) and greedy answers
+  WMDP-analog forget prompts in float32 (:func:`unpactlib.attribution.contributions`) and greedy answers
   to the 24 news forget questions in the embedded profile's arithmetic;
 * ``train``, what the target and unlearning stages do: 6 training steps (loss, backward,
   AdamW) on batches of 4 news QA items, in the embedded profile's arithmetic.
 
 Prints a table and writes it to ``data/results/bench/parallel_cpu.md`` and ``.json``. Usage::
 
-    python scripts/bench_parallel.py [--threads 2]
+    python measure/bench_parallel.py [--threads 2]
 """
 
 from __future__ import annotations
@@ -29,15 +29,14 @@ import sys
 import time
 
 import pandas as pd
-import torch
 
 import unpactlib
-from unpactlib import study
+from common import one_thread_env, parser, ratio, use_threads, worker_command, write_bench
+from unpactlib.attribution import contributions
 from unpactlib.attribution import stem_span
 from unpactlib.generation import greedy_answers
 from unpactlib.models import mixed_precision
 from unpactlib.prompting import chat_format
-from unpactlib.results import write_bench
 from unpactlib.training import adamw, nll, qa_batch
 
 PROFILE = unpactlib.get_profile("embedded")
@@ -47,7 +46,7 @@ def score_unit(model, tok) -> None:
     """One unit of attribution and recovery work (see the module's docstring)."""
     wmdp = unpactlib.load_benchmark("wmdp").prompts("forget")[:6]
     news = [r["question"] for r in unpactlib.load_benchmark("news")["forget"]]
-    study.attribute(
+    contributions(
         model, tok, wmdp, span=lambda r: stem_span(r) if "choices" in r else None, desc="unit"
     )
     with mixed_precision(PROFILE.precision):
@@ -94,11 +93,10 @@ def worker(kind: str) -> None:
 
 def side_by_side(kind: str) -> tuple[float, list[float]]:
     """Two one-thread workers started together: the wall time and each one's own time."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     workers = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", kind],
-            env=env,
+            worker_command(__file__, kind),
+            env=one_thread_env(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -120,33 +118,31 @@ def side_by_side(kind: str) -> tuple[float, list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=0, help="threads of the one process")
-    parser.add_argument("--worker", choices=UNITS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    options = parser(__doc__, "threads")
+    options.add_argument("--worker", choices=UNITS, help=argparse.SUPPRESS)
+    args = options.parse_args()
     if args.worker:
         worker(args.worker)
         return
-    threads = args.threads or os.cpu_count() or 1
-    torch.set_num_threads(threads)
+    threads = use_threads(args.threads, os.cpu_count() or 1)
     rows, record = [], {"threads": threads, "cpus": os.cpu_count()}
     for kind in UNITS:
         sequential = run_units(kind, 2)
         wall, each = side_by_side(kind)
-        ratio = round(sequential / wall, 2)
+        speedup = ratio(sequential, wall)
         rows.append(
             {
                 "unit": kind,
                 f"one after the other, {threads} threads: 2 units s": round(sequential, 1),
                 "side by side, 1 thread each: 2 units s": round(wall, 1),
-                "speedup": ratio,
+                "speedup": speedup,
             }
         )
         record[kind] = {
             "sequential_seconds": round(sequential, 2),
             "side_by_side_seconds": round(wall, 2),
             "process_seconds": [round(x, 2) for x in each],
-            "speedup": ratio,
+            "speedup": speedup,
         }
     note = (
         f"Embedded model, {os.cpu_count()} cores. A score unit: attribution of 6 WMDP-analog "

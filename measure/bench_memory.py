@@ -1,15 +1,15 @@
 """Peak memory and time of a training process, with and without the two memory savers.
 
 ``make reproduce`` runs two stage notebooks side by side, and most of their memory is training.
-Two choices of ours lower it; this script measures each, in one run, every setting in a fresh
-process with one torch thread (as ``make -j2`` runs a stage):
+This tool measures two settings that lower it, every setting in a fresh process with one torch
+thread (as ``make -j2`` runs a stage):
 
 * ``activation_checkpointing`` (a profile setting,
   :func:`unpactlib.models.activation_checkpointing`): every decoder layer recomputes its
   activations during the backward pass instead of keeping them from the forward pass;
 * the reference of NPO and of the KL terms recorded before the first step
-  (:class:`unpactlib.unlearn.losses.Reference`) instead of a frozen copy of the model run at
-  every step (what ``unpactlib`` did before).
+  (:class:`unpactlib.unlearn.losses.Reference`) against a frozen copy of the model run at
+  every step.
 
 Units, on the embedded model in the embedded profile's arithmetic (bf16 autocast):
 
@@ -22,7 +22,7 @@ Each process reports its peak resident memory (``ru_maxrss``: the model, the opt
 libraries; what a notebook kernel adds to the machine) and the seconds of its training. Prints
 a table and writes ``data/results/bench/memory_cpu.md`` and ``.json``. Usage::
 
-    python scripts/bench_memory.py
+    python measure/bench_memory.py
 """
 
 from __future__ import annotations
@@ -34,15 +34,14 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import time
 
 import pandas as pd
 
 import unpactlib
+from common import one_thread_env, parser, ratio, worker_command, write_bench
 from unpactlib.models import activation_checkpointing, mixed_precision
 from unpactlib.prompting import chat_format
-from unpactlib.results import write_bench
 from unpactlib.training import finetune_target
 from unpactlib.unlearn import get_method, unlearn
 from unpactlib.unlearn.loop import train
@@ -123,8 +122,8 @@ def worker(unit: str, reference: str, every: int) -> None:
 def measure(unit: str, reference: str, every: int) -> dict:
     """Run one setting in a fresh one-thread process."""
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", unit, reference or "-", str(every)],
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        worker_command(__file__, unit, reference or "-", str(every)),
+        env=one_thread_env(),
         check=True,
         capture_output=True,
         text=True,
@@ -133,9 +132,9 @@ def measure(unit: str, reference: str, every: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    options = parser(__doc__)
+    options.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    args = options.parse_args()
     if args.worker:
         unit, reference, every = args.worker
         worker(unit, "" if reference == "-" else reference, int(every))
@@ -156,10 +155,8 @@ def main() -> None:
     table = pd.DataFrame(rows)
     for unit, first in table.groupby("unit").head(1).set_index("unit").iterrows():
         mine = table["unit"] == unit
-        table.loc[mine, "peak / first"] = (table.loc[mine, "peak GB"] / first["peak GB"]).round(2)
-        table.loc[mine, "time / first"] = (
-            table.loc[mine, "training s"] / first["training s"]
-        ).round(2)
+        table.loc[mine, "peak / first"] = ratio(table.loc[mine, "peak GB"], first["peak GB"])
+        table.loc[mine, "time / first"] = ratio(table.loc[mine, "training s"], first["training s"])
     note = (
         f"Embedded model, one torch thread per process, {PROFILE.precision} autocast, "
         f"{os.cpu_count()} cores. target: one epoch of fine-tuning on books (12-item splits "

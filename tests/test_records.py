@@ -1,13 +1,13 @@
-"""Stage records (resume and skip), T1's numbers from an answer table, method lists."""
+"""Stage records (resume and skip), T1's numbers from an answer table, method lists,
+profiles' settings, question scores."""
 
 from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 
-from unpactlib import study
+from unpactlib import keys, records, tracking
 from unpactlib.attribution import key_tokens
 from unpactlib.config import ParameterError, get_profile
 from unpactlib.recovery import probab_tokens
@@ -17,7 +17,7 @@ from unpactlib.unlearn import METHODS, parse_methods
 def _finished(folder, cache, key):
     (folder / "items.csv").write_text("id,correct\na,1\nb,0\n")
     (folder / "metrics.json").write_text('{"forget efficacy": 0.5}\n')
-    study.finish_stage(
+    records.finish_stage(
         folder,
         "config.json",
         key,
@@ -32,12 +32,12 @@ def test_stage_done_needs_same_key_and_a_readable_record(tmp_path):
     key = {"target": "t", "unlearn": {"lr": 4e-5}}
     run, cache = tmp_path / "run", tmp_path / "cache"
     run.mkdir()
-    assert not study.stage_done(run, "config.json", key, cache)
+    assert not records.stage_done(run, "config.json", key, cache)
     _finished(run, cache, key)
-    assert study.stage_done(run, "config.json", key, cache)
-    assert not study.stage_done(run, "config.json", {**key, "unlearn": {"lr": 1e-4}}, cache)
+    assert records.stage_done(run, "config.json", key, cache)
+    assert not records.stage_done(run, "config.json", {**key, "unlearn": {"lr": 1e-4}}, cache)
     (run / "config.json").write_text('{"key": {"target"')  # cut short
-    assert not study.stage_done(run, "config.json", key, cache)
+    assert not records.stage_done(run, "config.json", key, cache)
 
 
 def test_a_damaged_result_file_is_recomputed_not_read(tmp_path):
@@ -47,27 +47,27 @@ def test_a_damaged_result_file_is_recomputed_not_read(tmp_path):
     _finished(run, cache, key)
     good = (run / "items.csv").read_bytes()
     (run / "items.csv").write_bytes(good[:-4])  # truncated, e.g. by a full disk
-    assert not study.stage_done(run, "config.json", key, cache)
+    assert not records.stage_done(run, "config.json", key, cache)
     (run / "items.csv").write_bytes(good)
-    assert study.stage_done(run, "config.json", key, cache)
+    assert records.stage_done(run, "config.json", key, cache)
     (run / "metrics.json").unlink()
-    assert not study.stage_done(run, "config.json", key, cache)
+    assert not records.stage_done(run, "config.json", key, cache)
 
 
 def test_a_stage_over_more_items_covers_a_run_over_fewer(tmp_path):
     run, cache = tmp_path / "run", tmp_path / "cache"
     run.mkdir()
     _finished(run, cache, {"model": "m", "alpha": 0.5, "ids": ["a", "b", "c"]})
-    assert study.stage_covers(
+    assert records.stage_covers(
         run, "config.json", {"model": "m", "alpha": 0.5, "ids": ["c", "a"]}, cache
     )
-    assert not study.stage_covers(
+    assert not records.stage_covers(
         run, "config.json", {"model": "m", "alpha": 0.5, "ids": ["d"]}, cache
     )
-    assert not study.stage_covers(
+    assert not records.stage_covers(
         run, "config.json", {"model": "m", "alpha": 0.2, "ids": ["a"]}, cache
     )
-    assert not study.stage_covers(
+    assert not records.stage_covers(
         run, "config.json", {"model": "m", "alpha": 0.5, "ids": ["a"]}, tmp_path / "x"
     )
 
@@ -80,28 +80,11 @@ def test_records_from_elsewhere_are_recomputed_and_runs_write_identical_records(
     run.mkdir()
     _finished(run, tmp_path / "cache_a", key)
     first = (run / "config.json").read_bytes()
-    assert not study.stage_done(run, "config.json", key, tmp_path / "cache_b")  # a fresh clone
+    assert not records.stage_done(run, "config.json", key, tmp_path / "cache_b")  # a fresh clone
     _finished(run, tmp_path / "cache_b", key)
     assert (run / "config.json").read_bytes() == first
-    assert study.stage_seconds(run, "config.json") == 1.5
-    assert "environment" in study.read_json(run / study.PROVENANCE)["config"]
-
-
-def test_unlearning_metrics_by_hand():
-    items = pd.DataFrame(
-        {
-            "split": ["forget"] * 4 + ["retain"] * 3 + ["utility"] * 2,
-            "correct_before": [True, True, True, False, True, True, False, True, True],
-            "correct_after": [False, True, False, True, True, False, True, True, True],
-        }
-    )
-    m = study.unlearning_metrics(items)
-    assert m["forget score before"] == 0.75 and m["forget score"] == 0.5
-    # forget: 3 known before, 2 of them lost (the 4th was wrong before: not counted)
-    assert m["forget efficacy"] == pytest.approx(2 / 3) and m["forget efficacy counts"] == [2, 3]
-    # retain: 2 known before, 1 lost
-    assert m["destructive rate"] == 0.5 and m["destructive rate counts"] == [1, 2]
-    assert m["utility destructive rate"] == 0.0
+    assert records.stage_seconds(run, "config.json") == 1.5
+    assert "environment" in records.read_json(run / records.PROVENANCE)["config"]
 
 
 def test_parse_methods():
@@ -115,14 +98,14 @@ def test_parse_methods():
 
 def test_question_scores_lay_a_stem_attribution_over_all_question_tokens():
     row = {"scores": [0.5, -0.2], "positions": [1, 2]}
-    full = study.question_scores(row, 5)
+    full = tracking.question_scores(row, 5)
     assert full[1:3] == [0.5, -0.2]
     assert all(math.isnan(full[i]) for i in (0, 3, 4))
     # NaN never counts as positive or negative: not a KeyToken, never deleted by ProbAb
     assert key_tokens(full, 0.5, 3) == [1]
     assert probab_tokens(full, 0.5, 3) == [2]
     # rows written before positions existed cover the whole question
-    assert study.question_scores({"scores": [1.0, 2.0]}, 2) == [1.0, 2.0]
+    assert tracking.question_scores({"scores": [1.0, 2.0]}, 2) == [1.0, 2.0]
 
 
 def test_profile_overrides_apply_to_one_run_only():
@@ -164,5 +147,5 @@ def test_mixed_precision_changes_the_arithmetic_and_the_model_keys():
     smoke = get_profile("smoke")
     bench = load_benchmark("news").subset(2)
     bf16 = dataclasses.replace(smoke, precision="bf16")
-    assert study.target_key(smoke, bench, 0) != study.target_key(bf16, bench, 0)
+    assert keys.target_key(smoke, bench, 0) != keys.target_key(bf16, bench, 0)
     assert get_profile("embedded").precision == "bf16" and smoke.precision == "fp32"

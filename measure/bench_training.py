@@ -15,15 +15,12 @@ Each is warmed up once, then timed ``--repeats`` times per way (the median is ke
 losses of both ways are compared. Prints a table and writes it to
 ``data/results/bench/training_<device>.md`` and ``.json``. Usage::
 
-    python scripts/bench_training.py [--repeats 3] [--threads 2]
+    python measure/bench_training.py [--repeats 3] [--threads 2]
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import statistics
-import time
 from collections.abc import Callable
 
 import pandas as pd
@@ -31,10 +28,10 @@ import torch
 import torch.nn.functional as F
 
 import unpactlib
+from common import median_seconds, parser, ratio, use_threads, write_bench
 from unpactlib.config import UnlearnConfig
 from unpactlib.models import mixed_precision
 from unpactlib.prompting import chat_format
-from unpactlib.results import write_bench
 from unpactlib.training import adamw, nll, qa_batch
 from unpactlib.unlearn import get_method
 from unpactlib.unlearn.losses import Reference, kl_ref_model, npo_loss
@@ -42,20 +39,13 @@ from unpactlib.unlearn.losses import Reference, kl_ref_model, npo_loss
 PRECISION = unpactlib.get_profile("embedded").precision
 
 
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn()`` under the embedded profile's arithmetic, after a warm-up."""
-    times = []
-    for k in range(repeats + 1):
-        with mixed_precision(PRECISION, training=True):
-            start = time.perf_counter()
-            fn()
-            if k:
-                times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def training_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` in the embedded profile's training arithmetic."""
+    return median_seconds(fn, repeats, lambda: mixed_precision(PRECISION, training=True))
 
 
 def library_npo_klr(model, reference, forget, retain) -> torch.Tensor:
-    """npo_klr's loss from the full logits (the computation before ``labelled_logits``)."""
+    """npo_klr's loss from the full logits at every position."""
 
     def logprob(m, b):
         labels = b["labels"][:, 1:]
@@ -76,19 +66,15 @@ def library_npo_klr(model, reference, forget, retain) -> torch.Tensor:
 
 def npo_klr_recording_reference(model, reference, forget, retain, cfg) -> torch.Tensor:
     """unpactlib's npo_klr loss, its reference outputs recorded from the frozen model first
-    (the shared loop records them before training; here the same work is timed in each step)."""
+    (the shared loop records them once before training; here every step does it)."""
     recorded = Reference.needing(forget=True, retain=True)
     recorded.record(reference, forget, retain)
     return get_method("npo_klr").loss(model, recorded, forget, retain, cfg)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = parser(__doc__, "repeats", "threads").parse_args()
+    threads = use_threads(args.threads)
     model, tok = unpactlib.load_model("embedded", device="cpu")
     model.requires_grad_(True)
     reference = copy.deepcopy(model).requires_grad_(False)
@@ -129,8 +115,8 @@ def main() -> None:
         rows.append(
             {
                 "work": name,
-                "library s": round(median_seconds(library, args.repeats), 3),
-                "unpactlib s": round(median_seconds(ours, args.repeats), 3),
+                "library s": round(training_seconds(library, args.repeats), 3),
+                "unpactlib s": round(training_seconds(ours, args.repeats), 3),
                 "loss difference (fp32)": f"{gap:.1e}",
             }
         )
@@ -140,7 +126,7 @@ def main() -> None:
         "library": torch.optim.AdamW(model.parameters(), lr=1e-6),
         "unpactlib": adamw(model.parameters(), lr=1e-6),
     }
-    step_seconds = {k: median_seconds(o.step, args.repeats) for k, o in optimisers.items()}
+    step_seconds = {k: training_seconds(o.step, args.repeats) for k, o in optimisers.items()}
     rows.append(
         {
             "work": "AdamW step (all parameters)",
@@ -150,12 +136,12 @@ def main() -> None:
         }
     )
     table = pd.DataFrame(rows)
-    table.insert(3, "library / unpactlib", (table["library s"] / table["unpactlib s"]).round(2))
+    table.insert(3, "library / unpactlib", ratio(table["library s"], table["unpactlib s"]))
     note = (
-        f"Embedded model (base SmolLM2-135M-Instruct), {torch.get_num_threads()} threads, "
+        f"Embedded model (base SmolLM2-135M-Instruct), {threads} threads, "
         f"{PRECISION} autocast as in the embedded profile, median of {args.repeats}."
     )
-    record = {"rows": table.to_dict(orient="records"), "threads": torch.get_num_threads()}
+    record = {"rows": table.to_dict(orient="records"), "threads": threads}
     write_bench("training_cpu", table, note, {**record, "precision": PRECISION})
 
 
