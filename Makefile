@@ -41,36 +41,27 @@ results: $(MODEL)
 	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix recovery-,$(ORDER))
 	@$(MAKE) --no-print-directory pages
 
-# JOBS stage notebooks at a time with THREADS torch threads each: on 2 cores two one-thread
-# notebooks get more done than one two-thread notebook (scripts/bench_parallel.py: 1.25x for
-# answering and attribution, 1.14x for training steps). The thread count is part of the
-# arithmetic, so it is fixed: the same THREADS gives the same results files. Two training
-# stages side by side stay under 8 GB since their reference outputs are recorded instead of
-# copied and the embedded profile checkpoints activations: a fresh clone peaked at 6.8 GB
-# (the book's reproduce page; peak_gb in timings.json; scripts/bench_memory.py).
+# JOBS stage notebooks at a time with THREADS torch threads each (measure/bench_parallel.py
+# compares this with one notebook on every thread). The thread count is part of the
+# arithmetic, so it is fixed: the same THREADS gives the same results files. Peak memory of
+# the stages side by side: peak_gb in timings.json, measure/bench_memory.py per process.
 JOBS ?= 2
 THREADS ?= 1
 ORDER ?= wmdp books news
 # Benchmarks whose pages also show the analyses beyond the paper (captum's attribution methods
 # against deletion, the alpha x beta grid, three emphasis templates); the others run the
-# paper's analyses only, which keeps `make reproduce` within its 30 minutes on 2 cores.
+# paper's analyses only (the lean parameter sets in notebooks/params/).
 EXTRAS ?= news
-LEAN_03 := -p n_compare 0
-LEAN_04 := -r templates key_line -r grid_alphas 0.5 -r grid_betas 3
+PARAMS := notebooks/params
 STAGE = OMP_NUM_THREADS=$(THREADS) $(TIMED)
 extras = $(if $(filter $*,$(EXTRAS)),,$(1))
-# each stage notebook's parameters ($* is the benchmark)
-ARGS_01 = -p profile $(PROFILE) -p benchmark $*
-ARGS_02 = $(ARGS_01)
-ARGS_03 = $(ARGS_01) $(call extras,$(LEAN_03))
-ARGS_04 = $(ARGS_01) $(call extras,$(LEAN_04))
-
 # make's stamps of finished stage notebooks live in the cache beside the notebooks' own, so
 # deleting .cache recomputes everything; RECORDS is where the stage records are.
 RUNS := .cache/make/$(PROFILE)
 RECORDS := data/results/$(PROFILE)
 LIB := $(shell find unpactlib -name '*.py') pyproject.toml
-STAGE_STAMPS := $(foreach b,$(ORDER),$(foreach s,target unlearn attribution recovery,$(RUNS)/$(s)-$(b).done))
+STAGES := target unlearn attribution recovery
+STAGE_STAMPS := $(foreach b,$(ORDER),$(foreach s,$(STAGES),$(RUNS)/$(s)-$(b).done))
 # named here, so make never takes a stamp for an intermediate file and deletes it
 $(STAGE_STAMPS) $(STAGE_STAMPS:.done=.args):
 .SECONDEXPANSION:
@@ -79,36 +70,44 @@ STAGE_INPUTS = $(STAMP) $(MODEL) $(LIB) data/general/utility.jsonl $$(shell find
 remember = mkdir -p $(@D); echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
 # after a stage notebook ran to the end: list its results (the .d file), then stamp it
 finished = $(BIN)/python scripts/stage_deps.py $@ $(1) && touch $@
-target-%: $(RUNS)/target-%.done ;
-unlearn-%: $(RUNS)/unlearn-%.done ;
-attribution-%: $(RUNS)/attribution-%.done ;
-recovery-%: $(RUNS)/recovery-%.done ;
 
-$(RUNS)/target-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_01))
-$(RUNS)/unlearn-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_02))
-$(RUNS)/attribution-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_03))
-$(RUNS)/recovery-%.args: FORCE ; @$(call remember,$(THREADS) $(ARGS_04))
+# Each stage ($* is the benchmark): its notebook, the folder of its page under book/, the
+# stage it follows, its papermill parameters, what timed.py counts as its results, and the
+# records it leaves (the .d file lists them and the result files they name).
+NOTEBOOK_target := 01_target
+NOTEBOOK_unlearn := 02_unlearn
+NOTEBOOK_attribution := 03_attribution
+NOTEBOOK_recovery := 04_recovery
+PAGES_target := targets
+PAGES_unlearn := unlearn
+PAGES_attribution := attribution
+PAGES_recovery := recovery
+AFTER_unlearn := target
+AFTER_attribution := unlearn
+AFTER_recovery := attribution
+ARGS_target = -p profile $(PROFILE) -p benchmark $*
+ARGS_unlearn = $(ARGS_target)
+ARGS_attribution = $(ARGS_target) $(call extras,-f $(PARAMS)/attribution-lean.yaml)
+ARGS_recovery = $(ARGS_target) $(call extras,-f $(PARAMS)/recovery-lean.yaml)
+COUNTS_attribution = --results $*__
+COUNTS_recovery = --results $*__
+RECORDS_target = '$(RECORDS)/$*__target__s0/config.json'
+RECORDS_unlearn = --exclude __target__ '$(RECORDS)/$*__*__s0/config.json'
+RECORDS_attribution = '$(RECORDS)/$*__*__s0/attribution_*.json'
+RECORDS_recovery = '$(RECORDS)/$*__*__s0/recovery_config.json'
 
-$(RUNS)/target-%.done: notebooks/01_target.ipynb $(STAGE_INPUTS) $(RUNS)/target-%.args
-	@mkdir -p book/targets
-	@echo "== 01_target: $* (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "01_target $*" -- $(PAPERMILL) $< book/targets/$*.ipynb $(ARGS_01)
-	@$(call finished,'$(RECORDS)/$*__target__s0/config.json')
-$(RUNS)/unlearn-%.done: notebooks/02_unlearn.ipynb $(STAGE_INPUTS) $(RUNS)/target-%.done $(RUNS)/unlearn-%.args
-	@mkdir -p book/unlearn
-	@echo "== 02_unlearn: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "02_unlearn $*" -- $(PAPERMILL) $< book/unlearn/$*.ipynb $(ARGS_02)
-	@$(call finished,--exclude __target__ '$(RECORDS)/$*__*__s0/config.json')
-$(RUNS)/attribution-%.done: notebooks/03_attribution.ipynb $(STAGE_INPUTS) $(RUNS)/unlearn-%.done $(RUNS)/attribution-%.args
-	@mkdir -p book/attribution
-	@echo "== 03_attribution: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "03_attribution $*" --results $*__ -- $(PAPERMILL) $< book/attribution/$*.ipynb $(ARGS_03)
-	@$(call finished,'$(RECORDS)/$*__*__s0/attribution_*.json')
-$(RUNS)/recovery-%.done: notebooks/04_recovery.ipynb $(STAGE_INPUTS) $(RUNS)/attribution-%.done $(RUNS)/recovery-%.args
-	@mkdir -p book/recovery
-	@echo "== 04_recovery: $*, all methods (profile $(PROFILE), $(THREADS) thread)"
-	@$(STAGE) "04_recovery $*" --results $*__ -- $(PAPERMILL) $< book/recovery/$*.ipynb $(ARGS_04)
-	@$(call finished,'$(RECORDS)/$*__*__s0/recovery_config.json')
+define stage_rules
+$(1)-%: $$(RUNS)/$(1)-%.done ;
+$$(RUNS)/$(1)-%.args: FORCE ; @$$(call remember,$$(THREADS) $$(ARGS_$(1)))
+$$(RUNS)/$(1)-%.done: notebooks/$$(NOTEBOOK_$(1)).ipynb $$(STAGE_INPUTS) \
+		$$(if $$(AFTER_$(1)),$$(RUNS)/$$(AFTER_$(1))-%.done) $$(RUNS)/$(1)-%.args
+	@mkdir -p book/$$(PAGES_$(1))
+	@echo "== $$(NOTEBOOK_$(1)): $$* (profile $$(PROFILE), $$(THREADS) thread)"
+	@$$(STAGE) "$$(NOTEBOOK_$(1)) $$*" $$(COUNTS_$(1)) -- \
+		$$(PAPERMILL) $$< book/$$(PAGES_$(1))/$$*.ipynb $$(ARGS_$(1))
+	@$$(call finished,$$(RECORDS_$(1)))
+endef
+$(foreach s,$(STAGES),$(eval $(call stage_rules,$(s))))
 
 -include $(wildcard $(RUNS)/*.done.d)
 
@@ -146,8 +145,8 @@ FORCE:
 # measured again: attribution of the forget prompts (ProbAb reads it; one retain and one
 # utility prompt besides; the target's scores are read from seed 0's larger set), recovery
 # with the first template and no alpha/beta grid.
-SEED_03 := -p n_retain 1 -p n_utility 1 -p n_compare 0
-SEED_04 := -r templates key_line -r grid_alphas 0.5 -r grid_betas 3
+SEED_03 := -f $(PARAMS)/attribution-seed.yaml
+SEED_04 := -f $(PARAMS)/recovery-lean.yaml
 SEED_RUNS := $(foreach s,$(SEEDS),$(foreach b,$(SEED_BENCHMARKS),seed-$(s)-$(b)))
 seeds: $(MODEL)
 	@mkdir -p _build/seeds
@@ -156,9 +155,7 @@ seeds: $(MODEL)
 	@$(MAKE) --no-print-directory book
 
 # one seed of one benchmark: seed-<seed>-<benchmark>, its three stages in a row; the
-# unlearning stages take turns (a lock), set when two of them went over 8 GB together; the
-# memory savers above have since made the lock unneeded, but it costs little (the other
-# seed's attribution runs meanwhile) and was kept unmeasured without it
+# unlearning stages take turns (a lock) while the other seed's attribution runs
 seed-%: $(MODEL)
 	@set -e; s=$(firstword $(subst -, ,$*)); b=$(lastword $(subst -, ,$*)); \
 	echo "== seed $$s: $$b, all methods (profile $(PROFILE), $(THREADS) thread)"; \

@@ -10,8 +10,8 @@ each. This tool compares, on this machine, the same two units of their work done
 Two kinds of unit, each measured both ways after a warm-up unit:
 
 * ``score``, what attribution and recovery do with a model: token contributions of 6
-  WMDP-analog forget prompts in float32 (:func:`unpactlib.attribution.contributions`) and greedy answers
-  to the 24 news forget questions in the embedded profile's arithmetic;
+  WMDP-analog forget prompts in float32 (:func:`unpactlib.attribution.contributions`) and
+  greedy answers to the 24 news forget questions in the embedded profile's arithmetic;
 * ``train``, what the target and unlearning stages do: 6 training steps (loss, backward,
   AdamW) on batches of 4 news QA items, in the embedded profile's arithmetic.
 
@@ -32,8 +32,7 @@ import pandas as pd
 
 import unpactlib
 from common import one_thread_env, parser, ratio, use_threads, worker_command, write_bench
-from unpactlib.attribution import contributions
-from unpactlib.attribution import stem_span
+from unpactlib.attribution import contributions, stem_span
 from unpactlib.generation import greedy_answers
 from unpactlib.models import mixed_precision
 from unpactlib.prompting import chat_format

@@ -28,8 +28,7 @@ from scipy.stats import spearmanr
 
 import unpactlib
 from common import median_seconds, parser, ratio, use_threads, write_bench
-from unpactlib.attribution import contributions
-from unpactlib.attribution import key_tokens, stem_span
+from unpactlib.attribution import contributions, key_tokens, stem_span
 from unpactlib.generation import greedy_answers
 from unpactlib.models import PRECISIONS, mixed_precision
 from unpactlib.multiple_choice import option_logprobs

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import papermill as pm
 import pytest
+import yaml
 
+from unpactlib.benchmarks import BENCHMARKS as REGISTERED
 from unpactlib.paths import REPO_ROOT
 from unpactlib.unlearn import METHODS
 
@@ -28,34 +30,19 @@ NOTEBOOKS = [
     "07_claims",
     "08_seeds",
 ]
-BENCHMARKS = ["news", "books", "wmdp"]
+BENCHMARKS = list(REGISTERED)
 STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
 
 
-def makefile_parameters(variable: str) -> dict[str, object]:
-    """The papermill parameters of a Makefile variable, typed as papermill's command line types
-    them: ``-p`` values that read as numbers become numbers, ``-r`` values stay text."""
-    line = next(
-        t for t in (REPO_ROOT / "Makefile").read_text().splitlines() if t.startswith(variable)
-    )
-    words = line.split(":=", 1)[1].split()
-    params: dict[str, object] = {}
-    for flag, name, value in zip(words[::3], words[1::3], words[2::3]):
-        params[name] = value
-        if flag == "-p":
-            for kind in (int, float):
-                try:
-                    params[name] = kind(value)
-                    break
-                except ValueError:
-                    pass
-    return params
+def parameter_set(name: str) -> dict[str, object]:
+    """A parameter set of ``notebooks/params/`` as papermill's ``-f`` reads it."""
+    return yaml.safe_load((REPO_ROOT / "notebooks" / "params" / f"{name}.yaml").read_text())
 
 
 # make reproduce runs the analyses beyond the paper on news only (EXTRAS); wmdp gets these
 LEAN = {
-    "03_attribution": makefile_parameters("LEAN_03"),
-    "04_recovery": makefile_parameters("LEAN_04"),
+    "03_attribution": parameter_set("attribution-lean"),
+    "04_recovery": parameter_set("recovery-lean"),
 }
 # (output name, source notebook, extra parameters), in the order make reproduce runs them
 RUNS = (
@@ -71,12 +58,12 @@ RUNS = (
         (
             "03_attribution_news_s1",
             "03_attribution",
-            {"benchmark": "news", "seed": 1, "n_retain": 1, "n_utility": 1, "n_compare": 0},
+            {"benchmark": "news", "seed": 1, **parameter_set("attribution-seed")},
         ),
         (
             "04_recovery_news_s1",
             "04_recovery",
-            {"benchmark": "news", "seed": 1, "templates": "key_line", "grid_alphas": "0.5"},
+            {"benchmark": "news", "seed": 1, **parameter_set("recovery-lean")},
         ),
     ]
     + [("05_summary", "05_summary", {"benchmarks": ",".join(STUDIED)})]

@@ -139,17 +139,3 @@ def environment() -> dict[str, str]:
         "cpu": cpu_kernels(),
         "git": rev or "unknown",
     }
-
-
-def write_bench(name: str, table: pd.DataFrame, note: str, record: dict[str, Any]) -> Path:
-    """Print a benchmark script's table and note, and write them to
-    ``data/results/bench/<name>.md``; ``record`` goes to ``<name>.json`` with the environment.
-
-    Returns:
-        The JSON file's path.
-    """
-    print(table.to_string(index=False))
-    print(note)
-    out = REPO_ROOT / "data" / "results" / "bench"
-    write_text_atomic(out / f"{name}.md", table.to_markdown(index=False) + "\n\n" + note + "\n")
-    return write_json(out / f"{name}.json", {**record, "environment": environment()})
