@@ -27,7 +27,7 @@ MAKEFLAGS += --no-builtin-rules
 # one of the result files it finished (the .d files of scripts/stage_deps.py, which also
 # catch a deleted file). The notebook in turn skips each unit it already finished for the
 # same inputs with intact result files (records, hashes and stamps in the cache:
-# unpactlib.study.stage_done). So a second `make reproduce` only rebuilds the book, an
+# unpactlib.records.stage_done). So a second `make reproduce` only rebuilds the book, an
 # interrupted one resumes, and a fresh clone (no .cache) recomputes everything.
 reproduce: results
 	@$(MAKE) --no-print-directory book
