@@ -8,7 +8,8 @@ setting already there is skipped, so an interrupted search resumes.
 
     python scripts/tune_unlearning.py news ga_gdr npo_gdr --set lr=2e-5,4e-5 --set epochs=6
 
-Without ``--set`` the method's default grid (:data:`GRIDS`) is used.
+Without ``--set`` the method's default grid (:data:`GRIDS`) is used; a method without one
+tries two learning rates.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def main() -> None:
     forget, retain = bench.prompts("forget"), bench.prompts("retain")
 
     for method in args.methods:
-        grid = parse_sets(args.set) if args.set else GRIDS[method]
+        grid = parse_sets(args.set) if args.set else GRIDS.get(method, {"lr": [5e-5, 1e-4]})
         for values in itertools.product(*grid.values()):
             cfg = replace(prof.unlearn_config(args.benchmark, method), **dict(zip(grid, values)))
             key = {"method": method, **method_settings(cfg, method), "seed": args.seed}
