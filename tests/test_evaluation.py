@@ -13,14 +13,10 @@ from unpactlib.generation import greedy_answers
 from unpactlib.metrics import rouge_l_recall
 from unpactlib.multiple_choice import as_prompt_answer, mc_correct, mc_scores
 
-MC = {
-    "id": "mc1",
-    "split": "forget",
-    "question": "Which crystal is refined from velolite?",
-    "choices": ["myrovar", "ossium", "myrene", "nebium"],
-    "answer_index": 1,
-    "answer": "ossium",
-}
+# a multiple-choice record of the wmdp analog's shape (raw: the answer is the option text)
+OPTIONS = ["myrovar", "ossium", "myrene", "nebium"]
+MC = dict(id="mc1", split="forget", question="Which crystal is refined from velolite?")
+MC |= dict(choices=OPTIONS, answer_index=1, answer="ossium")
 QA = [
     {
         "id": "q1",
