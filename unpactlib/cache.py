@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -132,9 +134,15 @@ def load_unlearned(folder: Path, device: str = "auto") -> tuple[PreTrainedModel,
     return model, load_tokenizer(folder)
 
 
-def load_cached(folder: Path, device: str = "auto") -> tuple[PreTrainedModel, Tokenizer]:
-    """Load whichever model ``folder`` holds: :func:`load_unlearned` or :func:`load_target`."""
-    return (load_unlearned if is_unlearned(folder) else load_target)(folder, device)
+@contextmanager
+def _training(profile: Profile, model: PreTrainedModel) -> Iterator[None]:
+    """Training in the profile's arithmetic (``precision``) and with its activation
+    checkpointing."""
+    with (
+        mixed_precision(profile.precision, training=True),
+        activation_checkpointing(model, profile.activation_checkpointing),
+    ):
+        yield
 
 
 def is_main_process() -> bool:
@@ -182,10 +190,7 @@ def ensure_target(
         }
 
     start = time.perf_counter()
-    with (
-        mixed_precision(profile.precision, training=True),  # with the stop rule's checks
-        activation_checkpointing(model, profile.activation_checkpointing),
-    ):
+    with _training(profile, model):  # the stop rule's checks answer in this arithmetic too
         history = finetune_target(
             model,
             tok,
@@ -241,10 +246,7 @@ def ensure_unlearned(
         return folder, read_json(folder / RECORD_FILE)
     model, tok = load_target(target, device)
     start = time.perf_counter()
-    with (
-        mixed_precision(profile.precision, training=True),
-        activation_checkpointing(model, profile.activation_checkpointing),
-    ):
+    with _training(profile, model):
         losses = unlearn(model, tok, chat_format(tok), forget, retain, method, cfg, seed)
     release_memory()  # the optimiser's and the reference's memory, before the target is read
     # the target again, from disk: a copy kept through training would hold its memory too

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .benchmarks import Benchmark
 from .config import Profile, UnlearnConfig
+from .unlearn import METHODS, get_method
 
 PACKAGE = __name__.rsplit(".", 1)[0]
 # modules that hold parameters, data and paths rather than arithmetic: their values enter the
@@ -124,8 +125,6 @@ def method_code(method: str) -> str:
     the shared loop and losses, and :data:`UNLEARN_FILES` (the dispatch in
     ``unlearn/__init__`` and the weight storage in ``cache``, those files alone, not the other
     methods they import)."""
-    from .unlearn import get_method
-
     m = get_method(method)
     fn = m.run if m.run is not None else m.loss
     own = fn.__module__.removeprefix(f"{PACKAGE}.")
@@ -161,8 +160,6 @@ def method_settings(cfg: UnlearnConfig, method: str) -> dict[str, object]:
     """The settings that determine ``method``'s result: every :class:`UnlearnConfig` field
     except those owned by other methods (``Method.config_fields``), so tuning or adding
     another method keeps this method's keys."""
-    from .unlearn import METHODS, get_method
-
     own = set(get_method(method).config_fields)
     others = {f for m in METHODS.values() for f in m.config_fields} - own
     return {

@@ -19,6 +19,7 @@ unlearned model (F2, F3, F5, F6); :func:`run_recovery` asks the rewritten prompt
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -314,20 +315,27 @@ def _first(items: list[dict], n: int) -> list[dict]:
     return items[:n] if n > 0 else items
 
 
+def _ablated(record: dict, mc_span: str) -> tuple[int, int] | None:
+    """The span of ``record``'s question that attribution ablates: a multiple-choice
+    question's stem when ``mc_span`` is ``"stem"``, else the whole question (None)."""
+    return stem_span(record) if "choices" in record and mc_span == "stem" else None
+
+
 def _attribute_once(
     study: Study,
     folder: Path,
     model_name: str,
-    load: object,
+    path: Path,
+    load: Callable[[Path, str], tuple],
     prompts: list[dict],
-    key: dict,
-    answer_kind: str,
-    mc_span: str,
+    settings: dict[str, object],
     alpha: float,
     beta: int,
 ) -> list[dict]:
-    """Contribution rows of ``prompts`` under one model, computed once: read when done for
-    the same key, or for the same settings over more prompts (then only these are read)."""
+    """Contribution rows of ``prompts`` under the model in ``path`` (loaded by ``load``),
+    computed once: read when done for the same key, or for the same settings over more
+    prompts (then only these are read)."""
+    key = keys.attribution_record(path.name, settings)
     name = "attribution_config.json"
     cache = study.cache_dir
     if not (
@@ -335,13 +343,13 @@ def _attribute_once(
         or records.stage_covers(folder, name, key, cache)
     ):
         start = time.perf_counter()
-        model, tok = load()  # type: ignore[operator]
+        model, tok = load(path, study.device)
         attrs = contributions(
             model,
             tok,
             prompts,
-            answer=answer_kind,
-            span=lambda r: stem_span(r) if "choices" in r and mc_span == "stem" else None,
+            answer=settings["answer"],
+            span=lambda r: _ablated(r, settings["mc_span"]),
             token_budget=TOKEN_BUDGET,
             batch_size=study.profile.attribution_batch_size,
             desc=f"{study.bench.name}: {model_name}",
@@ -380,8 +388,7 @@ def _compare_attributions(
                 ("baseline replacement", captum_feature_ablation),
                 ("integrated gradients", captum_integrated_gradients),
             ]:
-                span = stem_span(r) if "choices" in r and mc_span == "stem" else None
-                other = fn(model, tok, r["question"], r["answer"], span=span).scores
+                other = fn(model, tok, r["question"], r["answer"], span=_ablated(r, mc_span)).scores
                 rho = spearmanr(ours, other).statistic if len(ours) > 2 else np.nan
                 rows.append(
                     {
@@ -450,17 +457,12 @@ def run_attribution(
     target, _ = study.target(target_seed)
     target_dir = study.run_dir("target", target_seed)
 
-    def once(folder: Path, name: str, path: Path, load: object) -> list[dict]:
-        key = keys.attribution_record(path.name, settings)
-        return _attribute_once(
-            study, folder, name, load, prompts, key, answer, mc_span, alpha, beta
-        )
-
-    rows = once(target_dir, "original", target, lambda: load_target(target, study.device))
+    once = (prompts, settings, alpha, beta)
+    rows = _attribute_once(study, target_dir, "original", target, load_target, *once)
     for method in method_list:
         path, _ = study.unlearned(method, seed, target_seed)
-        load = lambda p=path: load_unlearned(p, study.device)  # noqa: E731
-        rows += once(study.run_dir(method, seed), method, path, load)
+        folder = study.run_dir(method, seed)
+        rows += _attribute_once(study, folder, method, path, load_unlearned, *once)
     per_prompt = pd.concat(
         [tracking.prompt_tracking(rows, m).assign(method=m) for m in method_list],
         ignore_index=True,
