@@ -1,12 +1,16 @@
-"""unpactlib.results: what a run records about the CPU that made it."""
+"""unpactlib.results: what a run records about the CPU that made it; the bf16 warning."""
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
+import pytest
 import torch
 
-from unpactlib.results import cpu_kernels, environment
+from unpactlib import models
+from unpactlib.results import bf16_instructions, cpu_kernels, environment, glued
 
 
 def _cpuinfo(tmp_path: Path, flags: str) -> Path:
@@ -26,3 +30,44 @@ def test_cpu_kernels_names_the_bf16_instructions(tmp_path: Path) -> None:
 
 def test_environment_records_the_cpu_kernels() -> None:
     assert environment()["cpu"] == cpu_kernels()
+
+
+def test_bf16_instructions_follow_the_cpu_and_the_onednn_limit(tmp_path: Path) -> None:
+    both = _cpuinfo(tmp_path, "avx512f avx512_bf16 amx_tile amx_bf16")
+    assert bf16_instructions(both, limit="") == ["amx_bf16", "avx512_bf16"]
+    assert bf16_instructions(both, limit="AVX512_CORE") == []  # AVX-512 without bf16
+    assert bf16_instructions(both, limit="avx2") == []
+    assert bf16_instructions(_cpuinfo(tmp_path, "avx2 fma"), limit="") == []
+    assert bf16_instructions(tmp_path / "missing", limit="") is None
+
+
+def test_bf16_autocast_warns_on_a_cpu_without_bf16_instructions(monkeypatch) -> None:
+    monkeypatch.setattr(models, "bf16_instructions", lambda: [])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="amx_bf16, avx512_bf16"):
+        models.mixed_precision("bf16")
+    monkeypatch.setattr(models, "bf16_instructions", lambda: ["avx512_bf16"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        models.mixed_precision("bf16")
+        models.mixed_precision("fp32")
+
+
+def test_glued_reads_the_values_a_notebook_glued(tmp_path):
+    prefix = "application/papermill.record/"
+
+    def record(name, text):
+        return {
+            "output_type": "display_data",
+            "metadata": {"scrapbook": {"name": name, "mime_prefix": prefix}},
+            "data": {f"{prefix}text/plain": text},
+        }
+
+    cells = [
+        {"cell_type": "code", "outputs": [record("v1", "'agrees'"), {"output_type": "stream"}]},
+        {"cell_type": "markdown"},
+        {"cell_type": "code", "outputs": [record("v2", ["'part", "ly'"])]},
+    ]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    assert glued(path) == {"v1": "agrees", "v2": "partly"}

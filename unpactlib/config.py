@@ -186,9 +186,9 @@ PROFILES: dict[str, Profile] = {
         # and used unchanged on books and wmdp; *_klr take their *_gdr learning rate
         unlearn_settings=EMBEDDED_SETTINGS,
         generation_batch_size=32,
-        # bf16 autocast: faster training and answering on a CPU (measure/bench_precision.py);
-        # the fp32 results of this profile are kept beside (data/results/embedded/precision)
-        precision="bf16",
+        # float32: on a CPU without bfloat16 instructions bf16 autocast is about 3x slower,
+        # and its rounding differs from CPU to CPU (measure/bench_precision.py)
+        precision="fp32",
         # every layer: lowers a training process's peak memory, so that two run side by side
         # (make -j2) within 8 GB (measure/bench_memory.py measures the peaks)
         activation_checkpointing=1,

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from transformers import (
 
 from .config import ParameterError, check_choice, check_range
 from .paths import default_cache_dir
+from .results import BF16_INSTRUCTIONS, bf16_instructions
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,24 @@ def mixed_precision(
     the first. An unknown ``precision`` raises at the call, before any block is entered.
     """
     check_choice("precision", precision, PRECISIONS)
+    if precision == "bf16" and not torch.cuda.is_available():
+        _warn_slow_bf16()
     return _autocast(enabled=precision == "bf16", cache=not training)
+
+
+def _warn_slow_bf16() -> None:
+    """Warn when this CPU has no bfloat16 matrix instructions oneDNN may
+    use: bf16 autocast then emulates them and runs slower than float32."""
+    found = bf16_instructions()
+    if found == []:
+        limit = os.environ.get("ONEDNN_MAX_CPU_ISA")
+        why = f" within ONEDNN_MAX_CPU_ISA={limit}" if limit else ""
+        warnings.warn(
+            "precision='bf16' on a CPU without bfloat16 instructions"
+            f"{why} (none of {', '.join(BF16_INSTRUCTIONS)}): autocast emulates them and is "
+            "slower than precision='fp32', and its rounding differs from other CPUs'",
+            stacklevel=3,
+        )
 
 
 @contextlib.contextmanager

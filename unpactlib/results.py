@@ -99,20 +99,42 @@ def cpu_info(cpuinfo: Path | str = "/proc/cpuinfo") -> dict[str, str]:
     return fields
 
 
-def cpu_kernels(cpuinfo: Path | str = "/proc/cpuinfo") -> str:
-    """What the CPU offers bf16 matrix products: torch's vector capability and the CPU's
-    bfloat16 instructions (AMX or AVX-512), which oneDNN uses when they are there.
+BF16_INSTRUCTIONS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo flags oneDNN's bf16 kernels use
+# ONEDNN_MAX_CPU_ISA values (oneDNN's names) below which those instructions are not used
+_ISA_WITHOUT_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX512_CORE", "AVX512_CORE_VNNI")
 
-    Results made in bf16 autocast on one CPU are reproducible there, but CPUs with other
-    instructions round differently, so a run records which it had.
+
+def bf16_instructions(
+    cpuinfo: Path | str = "/proc/cpuinfo", limit: str | None = None
+) -> list[str] | None:
+    """The CPU's bfloat16 matrix instructions (:data:`BF16_INSTRUCTIONS`) that oneDNN may
+    use: none when ``limit`` (default: the ``ONEDNN_MAX_CPU_ISA`` variable) is an instruction
+    set without them; ``None`` where the CPU's flags cannot be read."""
+    flags = cpu_info(cpuinfo).get("flags")
+    if flags is None:
+        return None
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "") if limit is None else limit
+    if limit.upper() in _ISA_WITHOUT_BF16:
+        return []
+    return [f for f in BF16_INSTRUCTIONS if f in flags.split()]
+
+
+def cpu_kernels(cpuinfo: Path | str = "/proc/cpuinfo") -> str:
+    """The CPU's arithmetic as a run records it: torch's vector capability (which
+    ``ATEN_CPU_CAPABILITY`` may lower) and the bfloat16 instructions (AMX or AVX-512) oneDNN
+    may use for bf16 matrix products.
+
+    CPUs with other instructions round differently, so a run records which it had.
     """
-    flags = set(cpu_info(cpuinfo).get("flags", "").split())
-    if "amx_bf16" in flags:
+    found = bf16_instructions(cpuinfo)
+    if found is None:
+        bf16 = "bf16 instructions unknown"
+    elif "amx_bf16" in found:
         bf16 = "AMX-BF16"
-    elif "avx512_bf16" in flags:
+    elif "avx512_bf16" in found:
         bf16 = "AVX512-BF16"
     else:
-        bf16 = "no bf16 instructions" if flags else "bf16 instructions unknown"
+        bf16 = "no bf16 instructions"
     return f"{torch.backends.cpu.get_cpu_capability()}, {bf16}"
 
 
@@ -139,3 +161,31 @@ def environment() -> dict[str, str]:
         "cpu": cpu_kernels(),
         "git": rev or "unknown",
     }
+
+
+def glued(notebook: Path) -> dict[str, str]:
+    """The text of every value an executed notebook glued (myst-nb ``glue``), by name."""
+    values = {}
+    for cell in json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                values[name] = "".join(text).strip("'\"")
+    return values
+
+
+def claims(results_dir: Path, profile: str) -> dict[str, str]:
+    """Every value ``notebooks/07_claims.ipynb`` glues when papermill runs it on the results
+    root ``results_dir`` (the verdicts ``v1``, ``v2``, ``v3`` among them)."""
+    import papermill as pm
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "07_claims.ipynb"
+        pm.execute_notebook(
+            str(REPO_ROOT / "notebooks" / "07_claims.ipynb"),
+            str(out),
+            parameters={"profile": profile, "results_dir": str(results_dir)},
+            progress_bar=False,
+        )
+        return glued(out)
