@@ -15,10 +15,17 @@ PAPERMILL := $(BIN)/papermill --log-output --no-progress-bar --log-level WARNING
 TIMINGS ?= data/results/$(PROFILE)/timings.json
 TIMED = $(BIN)/python scripts/timed.py $(TIMINGS)
 
+# The CPU kernels every run uses: torch's own at AVX2 and MKL's matrix products in its AVX2
+# reproducibility mode, so any x86 CPU with AVX2 computes the same bits in float32
+# (measure/bench_precision.py measures what they cost and what they change). Empty keeps
+# the machine's own (e.g. make reproduce ATEN_CPU_CAPABILITY= MKL_CBWR=).
+export ATEN_CPU_CAPABILITY ?= avx2
+export MKL_CBWR ?= AVX2
+
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
-.PHONY: reproduce results pages seeds test book bench publish data venv model clean FORCE
+.PHONY: reproduce results pages seeds test book bench verify publish data venv model clean FORCE
 
 # Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
 # Two layers skip finished work. make keeps a stamp per stage and benchmark (RUNS) and runs a
@@ -178,10 +185,21 @@ book: $(STAMP)
 publish: book
 	bash scripts/publish.sh
 
-# Attribution speed: our engine against captum on real prompts (prints ratios, writes
-# data/results/bench/).
+# Speed: our attribution engine against captum on real prompts, and training and scoring
+# throughput against the CPU's float32 matrix-product peak timed in the same run (each prints
+# its ratios and writes data/results/bench/).
 bench: $(MODEL)
 	$(BIN)/python scripts/bench_attribution.py
+	$(BIN)/python scripts/bench_throughput.py
+
+# Whether this checkout's results agree with the committed ones (git REF), or with another
+# results folder (AGAINST=data/results of another clone): per table, the numbers that moved
+# and whether each stayed inside its 95 % interval, and every verdict. Exits non-zero when a
+# verdict differs or a number left its interval.
+REF ?= HEAD
+AGAINST ?=
+verify: $(STAMP)
+	$(BIN)/python scripts/verify.py --profile $(PROFILE) $(if $(AGAINST),--against $(AGAINST),--ref $(REF))
 
 # Regenerate the synthetic benchmarks, then the utility split (scored by the base model).
 data: $(MODEL)
