@@ -9,12 +9,10 @@ virtual environment exists); pandas, papermill and unpactlib are imported where 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -105,30 +103,3 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
     ).stdout
-
-
-def glued(notebook: Path) -> dict[str, str]:
-    """The text of every value an executed notebook glued (myst-nb ``glue``), by name."""
-    values = {}
-    for cell in json.loads(notebook.read_text())["cells"]:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get("application/papermill.record/text/plain")
-            if name and text is not None:
-                values[name] = "".join(text).strip("'\"")
-    return values
-
-
-def claims(results_dir: Path, profile: str) -> dict[str, str]:
-    """Every value ``notebooks/07_claims.ipynb`` glues when run here on ``results_dir``."""
-    import papermill as pm
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "07_claims.ipynb"
-        pm.execute_notebook(
-            str(ROOT / "notebooks" / "07_claims.ipynb"),
-            str(out),
-            parameters={"profile": profile, "results_dir": str(results_dir)},
-            progress_bar=False,
-        )
-        return glued(out)

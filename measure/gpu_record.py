@@ -21,9 +21,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from common import claims, parser
+from common import parser
 from unpactlib.paths import RESULTS_DIR
-from unpactlib.results import write_json
+from unpactlib.results import claims, write_json
 
 GPU_RESULTS = RESULTS_DIR / "gpu"
 

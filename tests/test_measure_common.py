@@ -80,26 +80,6 @@ def test_write_bench_prints_and_writes_the_table(tmp_path, capsys):
     assert record["rows"] == 1 and "torch" in record["environment"]
 
 
-def test_glued_reads_the_values_a_notebook_glued(tmp_path):
-    prefix = "application/papermill.record/"
-
-    def record(name, text):
-        return {
-            "output_type": "display_data",
-            "metadata": {"scrapbook": {"name": name, "mime_prefix": prefix}},
-            "data": {f"{prefix}text/plain": text},
-        }
-
-    cells = [
-        {"cell_type": "code", "outputs": [record("v1", "'agrees'"), {"output_type": "stream"}]},
-        {"cell_type": "markdown"},
-        {"cell_type": "code", "outputs": [record("v2", ["'part", "ly'"])]},
-    ]
-    path = tmp_path / "nb.ipynb"
-    path.write_text(json.dumps({"cells": cells}))
-    assert common.glued(path) == {"v1": "agrees", "v2": "partly"}
-
-
 def test_common_imports_the_standard_library_only():
     """fresh_reproduce.py imports it before any virtual environment exists."""
     code = (
