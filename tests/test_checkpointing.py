@@ -41,13 +41,16 @@ def _same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
     return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
 
 
+EMBEDDED = PROFILES["embedded"].precision  # the arithmetic the embedded profile trains in
+
+
 @pytest.mark.parametrize("method", ["ga_gdr", "ga_klr", "npo_gdr", "npo_klr", "tv", "rmu"])
 def test_unlearning_weights_do_not_depend_on_checkpointing(method, tok, smol):
     cfg = UnlearnConfig(lr=1e-3, epochs=2, batch_size=2, tv_epochs=2, tv_lr=1e-3, rmu_layer=1)
     trained = []
     for every in (0, 1, 2):
         model = copy.deepcopy(smol).requires_grad_(True)
-        with mixed_precision("bf16", training=True), activation_checkpointing(model, every):
+        with mixed_precision(EMBEDDED, training=True), activation_checkpointing(model, every):
             if every:
                 assert model.is_activation_checkpointing
             unlearn(model, tok, chat_format(tok), FORGET, RETAIN, method, cfg, seed=0)
@@ -68,15 +71,16 @@ def test_target_weights_do_not_depend_on_checkpointing(tok, smol):
         return {"forget": 0.0}
 
     trained = []
-    for every in (0, 1):
+    for every in (0, 1, 2):
         model = copy.deepcopy(smol).requires_grad_(True)
-        with mixed_precision("bf16", training=True), activation_checkpointing(model, every):
+        with mixed_precision(EMBEDDED, training=True), activation_checkpointing(model, every):
             history = finetune_target(
                 model, tok, chat_format(tok), FORGET + RETAIN, cfg, evaluate, seed=0, texts=TEXTS
             )
         assert history.epochs == 2
         trained.append(_weights(model))
     assert _same(trained[0], trained[1])
+    assert _same(trained[0], trained[2])
     assert not _same(trained[0], _weights(smol))
 
 
@@ -90,5 +94,5 @@ def test_checkpointing_every_n_layers_is_checked(smol):
 
 
 def test_profiles_name_a_valid_setting():
-    assert PROFILES["embedded"].activation_checkpointing == 1
+    assert PROFILES["embedded"].activation_checkpointing == 2
     assert all(p.activation_checkpointing >= 0 for p in PROFILES.values())

@@ -189,9 +189,10 @@ PROFILES: dict[str, Profile] = {
         # float32: on a CPU without bfloat16 instructions bf16 autocast is about 3x slower,
         # and its rounding differs from CPU to CPU (measure/bench_precision.py)
         precision="fp32",
-        # every layer: lowers a training process's peak memory, so that two run side by side
-        # (make -j2) within 8 GB (measure/bench_memory.py measures the peaks)
-        activation_checkpointing=1,
+        # every second layer: half the recomputation of every layer, and still a training
+        # process small enough that two run side by side (make -j2) within 8 GB
+        # (measure/bench_memory.py measures the peaks)
+        activation_checkpointing=2,
     ),
     # Paper scale (book/methods.md, "Profiles"): the MUSE 7B target models and Zephyr-7B-beta,
     # the hub datasets, MUSE / WMDP script defaults. Needs GPUs and hub access; run with
