@@ -55,6 +55,7 @@ from unpactlib.tracking import read_rows
 RUN_NAME = re.compile(r"^(?P<bench>[^_]+)__(?P<method>.+)__s(?P<seed>\d+)$")
 # files that record where and how long a run took, never what it computed
 IGNORED_FILES = frozenset({"provenance.json", "timings.json", "fresh_clone.json"})
+IGNORED_PREFIXES = ("verify_",)  # earlier comparisons (--report), kept beside the results
 # a contribution that differs by more than this many nats has moved
 SCORE_TOLERANCE = 1e-4
 CONFIDENCE = 0.95
@@ -491,8 +492,8 @@ def compare_verdicts(reference: dict[str, str], results: dict[str, str]) -> dict
 
 
 def result_files(folder: Path) -> set[str]:
-    """Paths (relative to ``folder``) of its result files: every file except hidden ones and
-    :data:`IGNORED_FILES`."""
+    """Paths (relative to ``folder``) of its result files: every file except hidden ones,
+    :data:`IGNORED_FILES` and reports of earlier comparisons (:data:`IGNORED_PREFIXES`)."""
     if not folder.is_dir():
         return set()
     return {
@@ -500,6 +501,7 @@ def result_files(folder: Path) -> set[str]:
         for p in folder.rglob("*")
         if p.is_file()
         and p.name not in IGNORED_FILES
+        and not p.name.startswith(IGNORED_PREFIXES)
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     }
 

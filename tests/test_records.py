@@ -148,4 +148,5 @@ def test_mixed_precision_changes_the_arithmetic_and_the_model_keys():
     bench = load_benchmark("news").subset(2)
     bf16 = dataclasses.replace(smoke, precision="bf16")
     assert keys.target_key(smoke, bench, 0) != keys.target_key(bf16, bench, 0)
-    assert get_profile("embedded").precision == "bf16" and smoke.precision == "fp32"
+    assert get_profile("embedded").precision == "fp32" and smoke.precision == "fp32"
+    assert get_profile("paper").precision == "bf16"
