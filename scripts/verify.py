@@ -491,6 +491,15 @@ def compare_verdicts(reference: dict[str, str], results: dict[str, str]) -> dict
 # --- files and environment -----------------------------------------------------------------
 
 
+def shown_path(folder: Path) -> str:
+    """``folder`` relative to the repository root when it lies inside it (a report then names
+    no machine's paths), else as given."""
+    try:
+        return Path(folder).resolve().relative_to(REPO_ROOT.resolve()).as_posix()
+    except ValueError:
+        return str(folder)
+
+
 def result_files(folder: Path) -> set[str]:
     """Paths (relative to ``folder``) of its result files: every file except hidden ones,
     :data:`IGNORED_FILES` and reports of earlier comparisons (:data:`IGNORED_PREFIXES`)."""
@@ -571,7 +580,7 @@ def compare(
     return Report(
         profile=profile,
         reference=reference_name or str(ref),
-        results=str(res),
+        results=shown_path(res),
         tables=compare_tables(ref, res),
         files=compare_files(ref, res),
         environment={"reference": environments(ref), "results": environments(res)},

@@ -101,15 +101,18 @@ def test_identical_copies_are_the_same(roots, tmp_path, capsys):
 def test_a_move_inside_its_interval_passes(roots, capsys):
     reference, results = roots
     run = results / PROFILE / UNLEARNED
+    k, n = json.loads((run / "metrics.json").read_text())["destructive rate counts"]
+    low, high = verify.wilson(k, n)
+    assert low <= (k + 1) / n <= high  # one retain item more lost stays inside
 
-    # the destructive rate is 0/10 (Wilson [0, 0.28]): one retain item more lost is 1/10
     def lose_one(m):
-        m["destructive rate"], m["destructive rate counts"] = 0.1, [1, 10]
+        m["destructive rate"], m["destructive rate counts"] = (k + 1) / n, [k + 1, n]
 
     edit_json(run / "metrics.json", lose_one)
     assert run_main(reference, results) == 0
     out = capsys.readouterr().out
-    assert "news npo_gdr s0  destructive rate  0.000 -> 0.100  [0.00, 0.28]  inside" in out
+    line = f"destructive rate  {k / n:.3f} -> {(k + 1) / n:.3f}  [{low:.2f}, {high:.2f}]  inside"
+    assert f"news npo_gdr s0  {line}" in out
     assert "1 moved: 1 inside their 95 % interval, 0 outside" in out
     assert "verify: OK" in out
 
@@ -146,17 +149,24 @@ def test_a_move_outside_its_interval_fails(roots, capsys):
 
 def test_a_changed_recovery_rate_is_reported_under_t2(roots, capsys):
     reference, results = roots
+    recovery = results / PROFILE / UNLEARNED / "recovery.json"
+    stored = json.loads(recovery.read_text())["rates"]["key_line"]["ProbAb"]
+    k, n = stored["numerator"], stored["denominator"]
+    assert stored["ci_low"] < stored["ci_high"] and (k + 1) / n <= stored["ci_high"]
 
     def recover_one_more(r):
         rate = r["rates"]["key_line"]["ProbAb"]
-        rate["numerator"], rate["value"] = rate["numerator"] + 1, (rate["numerator"] + 1) / 8
+        rate["numerator"], rate["value"] = k + 1, (k + 1) / n
 
-    edit_json(results / PROFILE / UNLEARNED / "recovery.json", recover_one_more)
+    edit_json(recovery, recover_one_more)
     report = verify.compare(reference, results, PROFILE, with_claims=False)
     (moved,) = table(report, "T2").moved
     assert moved.name == "key_line ProbAb"
-    assert (moved.reference, moved.result) == ("0.125 (1/8)", "0.250 (2/8)")
-    assert moved.inside and moved.interval == [0.0, 0.375]  # the stored interval
+    assert (moved.reference, moved.result) == (
+        f"{k / n:.3f} ({k}/{n})",
+        f"{(k + 1) / n:.3f} ({k + 1}/{n})",
+    )
+    assert moved.inside and moved.interval == [stored["ci_low"], stored["ci_high"]]
     assert "T2 (recovery.json, 1 runs): 24 rates, 23 same, 1 moved" in report.text()
 
 
@@ -239,3 +249,10 @@ def test_clear_errors(roots, capsys):
     with pytest.raises(SystemExit):
         verify.main(["--against", str(reference / "missing"), "--results", str(results)])
     assert "--against: no results folder" in capsys.readouterr().err
+
+
+def test_a_report_names_folders_inside_the_repository_relative_to_it(tmp_path: Path) -> None:
+    assert verify.shown_path(REPO_ROOT / "data" / "results" / "embedded") == (
+        "data/results/embedded"
+    )
+    assert verify.shown_path(tmp_path) == str(tmp_path)
