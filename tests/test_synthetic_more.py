@@ -1,23 +1,46 @@
-"""The books and wmdp generators and the general-knowledge candidates: determinism, schema,
-answers grounded in their source text, sizes."""
+"""The wmdp generator and the general-knowledge candidates: determinism, schema, split sizes,
+answers grounded in their passage, paraphrases, balanced answer positions."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
-from unpactlib.synthetic.books import generate_books
 from unpactlib.synthetic.general import general_candidates
-from unpactlib.synthetic.wmdp import generate_wmdp
+from unpactlib.synthetic.wmdp import (
+    _PARAPHRASES,
+    _QUESTIONS,
+    QA_PER_PASSAGE,
+    SPLIT_DOCS,
+    SUBDOMAIN,
+    generate_wmdp,
+)
 
 SEEDS = (0, 1, 2)
-QA_SPLITS = ("forget", "retain", "holdout")
-
-
-@pytest.fixture(scope="module", params=SEEDS)
-def books(request):
-    return generate_books(request.param)
+WMDP_SPLITS = ("forget", "retain", "retain_train", "tune_forget", "tune_retain", "holdout")
+WMDP_DOCS = {
+    "forget": 16,
+    "retain": 16,
+    "retain_train": 16,
+    "tune_forget": 8,
+    "tune_retain": 8,
+    "holdout": 8,
+}
+WMDP_FIELDS = {
+    "id",
+    "doc_id",
+    "split",
+    "fact",
+    "question",
+    "paraphrase",
+    "choices",
+    "answer_index",
+    "answer",
+}
+CRYSTAL_FACTS = {"reagent", "device", "temperature", "crystal", "region"}
+TIDE_FACTS = {"fluid", "part", "inventor", "output", "harbour"}
 
 
 @pytest.fixture(scope="module", params=SEEDS)
@@ -43,106 +66,124 @@ def _check_mc(record: dict) -> None:
     assert choices[record["answer_index"]] == record["answer"]
 
 
-def _all_ids(parts: dict[str, list[dict]]) -> list[str]:
-    return [r["id"] for rows in parts.values() for r in rows]
+def _check_balanced(rows: list[dict]) -> None:
+    counts = Counter(r["answer_index"] for r in rows)
+    assert set(counts) == {0, 1, 2, 3}
+    assert max(counts.values()) - min(counts.values()) <= 1
 
 
-@pytest.mark.parametrize("generate", [generate_books, generate_wmdp])
-def test_deterministic(generate):
-    assert generate(0) == generate(0)
-    assert generate(0) != generate(1)
+def _key(doc: dict) -> str:
+    """The ore or engine a passage is about, from its title."""
+    return re.sub(r"^(Refining|The) ", "", doc["title"])
+
+
+def test_wmdp_deterministic():
+    assert generate_wmdp(0) == generate_wmdp(0)
+    assert generate_wmdp(0) != generate_wmdp(1)
 
 
 def test_general_is_fixed():
     assert general_candidates() == general_candidates()
 
 
-def test_books_parts_and_sizes(books):
-    assert set(books) == {"chapters", "forget", "retain", "holdout", "verbmem"}
-    assert len(books["forget"]) >= 24 and len(books["retain"]) >= 24
-    assert len(books["holdout"]) == 12
-    assert len(books["verbmem"]) == 12
-    assert {c["split"] for c in books["chapters"]} == set(QA_SPLITS)
+def test_wmdp_split_sizes(wmdp):
+    assert SPLIT_DOCS == WMDP_DOCS and tuple(SPLIT_DOCS) == WMDP_SPLITS
+    assert list(wmdp) == ["corpus", *WMDP_SPLITS]
+    docs = Counter(c["split"] for c in wmdp["corpus"])
+    assert docs == WMDP_DOCS
+    assert {s: len(wmdp[s]) for s in WMDP_SPLITS} == {
+        "forget": 48,
+        "retain": 48,
+        "retain_train": 48,
+        "tune_forget": 24,
+        "tune_retain": 24,
+        "holdout": 24,
+    }
+    for split in WMDP_SPLITS:
+        per_doc = Counter(r["doc_id"] for r in wmdp[split])
+        assert len(per_doc) == WMDP_DOCS[split]
+        assert set(per_doc.values()) == {QA_PER_PASSAGE}
 
 
-def test_books_schema(books):
-    ids = _all_ids(books)
+def test_wmdp_subdomains(wmdp):
+    docs = {c["id"]: c for c in wmdp["corpus"]}
+    for split in WMDP_SPLITS:
+        crystal = SUBDOMAIN[split] == "crystal"
+        assert crystal == (split in ("forget", "tune_forget", "holdout"))
+        for r in wmdp[split]:
+            assert r["fact"] in (CRYSTAL_FACTS if crystal else TIDE_FACTS)
+            title = docs[r["doc_id"]]["title"]
+            assert title.startswith("Refining ") if crystal else title.endswith(" engine")
+
+
+def test_wmdp_corpus(wmdp):
+    ids = [c["id"] for c in wmdp["corpus"]]
     assert len(ids) == len(set(ids))
-    for c in books["chapters"]:
+    keys = [_key(c).lower() for c in wmdp["corpus"]]
+    for i, a in enumerate(keys):  # distinct names: none contains another
+        assert not any(a in b or b in a for b in keys[:i] + keys[i + 1 :]), a
+    for c in wmdp["corpus"]:
+        assert set(c) == {"id", "split", "title", "text"}
         _check_fields(c, {"id": str, "split": str, "title": str, "text": str})
-        assert 80 <= len(c["text"].split()) <= 150
-    for split in QA_SPLITS:
-        for r in books[split]:
-            _check_fields(r, {"id": str, "split": str, "question": str, "answer": str})
-            assert r["split"] == split
-            assert 1 <= len(r["answer"].split()) <= 3
-    for r in books["verbmem"]:
-        _check_fields(r, {"id": str, "split": str, "prompt": str, "continuation": str})
-        assert r["split"] == "forget"
-        assert 24 <= len(r["prompt"].split()) <= 32
-        assert 16 <= len(r["continuation"].split()) <= 24
-
-
-def test_books_answers_grounded_unique_and_unleaked(books):
-    chapters = {c["id"]: c for c in books["chapters"]}
-    records = [r for s in QA_SPLITS for r in books[s]]
-    answers = [r["answer"] for r in records]
-    assert len(set(answers)) == len(answers)
-    for r in records:
-        chapter = chapters[r["chapter_id"]]
-        assert chapter["split"] == r["split"]
-        assert r["answer"] in chapter["text"]
-        assert r["answer"].lower() not in r["question"].lower()
-
-
-def test_books_verbmem_verbatim_in_forget_chapters(books):
-    forget_texts = [c["text"] for c in books["chapters"] if c["split"] == "forget"]
-    for r in books["verbmem"]:
-        passage = f"{r['prompt']} {r['continuation']}"
-        assert any(passage in text for text in forget_texts), r["id"]
-
-
-def test_wmdp_parts_and_sizes(wmdp):
-    assert set(wmdp) == {"corpus", "forget", "retain"}
-    assert len(wmdp["forget"]) >= 24 and len(wmdp["retain"]) >= 24
-    assert {c["split"] for c in wmdp["corpus"]} == {"forget", "retain"}
+        assert c["id"] == f"wmdp-{c['split']}-{c['id'][-2:]}"
+        assert _key(c).lower() in c["text"].lower()
+        assert 30 <= len(c["text"].split()) <= 55  # short: training time grows with tokens
 
 
 def test_wmdp_schema_and_grounding(wmdp):
-    ids = _all_ids(wmdp)
+    ids = [r["id"] for s in WMDP_SPLITS for r in wmdp[s]]
     assert len(ids) == len(set(ids))
-    passages = {c["id"]: c for c in wmdp["corpus"]}
-    for c in wmdp["corpus"]:
-        _check_fields(c, {"id": str, "split": str, "title": str, "text": str})
-    for split in ("forget", "retain"):
+    docs = {c["id"]: c for c in wmdp["corpus"]}
+    for split in WMDP_SPLITS:
         rows = wmdp[split]
+        split_docs = [c for c in wmdp["corpus"] if c["split"] == split]
         for r in rows:
+            assert set(r) == WMDP_FIELDS
             _check_mc(r)
+            _check_fields(r, {"doc_id": str, "fact": str, "paraphrase": str})
             assert r["split"] == split
-            passage = passages[r["passage_id"]]
-            assert passage["split"] == split
-            assert r["answer"] in passage["text"]
-            assert r["answer"].lower() not in r["question"].lower()
-            # distractors are terms of the same sub-domain, stated elsewhere in its corpus
-            others = [c["text"] for c in wmdp["corpus"] if c["split"] == split]
+            assert r["id"] == f"{r['doc_id']}-{r['fact']}"
+            doc = docs[r["doc_id"]]
+            assert doc["split"] == split
+            assert r["answer"] in doc["text"]
+            for asked in (r["question"], r["paraphrase"]):
+                assert r["answer"].lower() not in asked.lower()
+                assert _key(doc) in asked  # names the passage's ore or engine
             for wrong in r["choices"]:
-                assert any(wrong in text for text in others)
+                if wrong == r["answer"]:
+                    continue
+                # a fact of another passage of the same split, not stated in this one
+                assert wrong not in doc["text"]
+                assert sum(wrong in c["text"] for c in split_docs) == 1
         answers = [r["answer"] for r in rows]
         assert len(set(answers)) == len(answers)
-        counts = Counter(r["answer_index"] for r in rows)
-        assert set(counts) == {0, 1, 2, 3}
-        assert max(counts.values()) - min(counts.values()) <= 1
+
+
+def test_wmdp_paraphrases_differ_from_every_question(wmdp):
+    for fact, phrasings in _PARAPHRASES.items():
+        assert len(phrasings) >= 2
+        assert not set(phrasings) & {q for qs in _QUESTIONS.values() for q in qs}, fact
+    assert set(_PARAPHRASES) == set(_QUESTIONS)
+    records = [r for s in WMDP_SPLITS for r in wmdp[s]]
+    questions = {r["question"] for r in records}
+    for r in records:
+        assert r["paraphrase"] not in questions, r["id"]
+        assert r["paraphrase"].endswith("?")
+
+
+@pytest.mark.parametrize("split", WMDP_SPLITS)
+def test_wmdp_answer_positions_balanced(wmdp, split):
+    _check_balanced(wmdp[split])
 
 
 def test_general_candidates():
     rows = general_candidates()
-    assert 80 <= len(rows) <= 100
+    assert 200 <= len(rows) <= 260
     assert [r["id"] for r in rows] == [f"general-{i:03d}" for i in range(len(rows))]
-    for r in rows:
+    for i, r in enumerate(rows):
         _check_mc(r)
         assert r["split"] == "utility"
+        assert r["answer_index"] == i % 4
         assert r["answer"].lower() not in r["question"].lower()
     assert len({r["question"] for r in rows}) == len(rows)
-    counts = Counter(r["answer_index"] for r in rows)
-    assert set(counts) == {0, 1, 2, 3}
-    assert max(counts.values()) - min(counts.values()) <= 1
+    _check_balanced(rows)

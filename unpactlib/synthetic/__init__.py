@@ -10,6 +10,36 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+# documents per split, in split order (the same for every generated benchmark); every
+# document yields three items
+SPLIT_DOCS = {
+    "forget": 16,
+    "retain": 16,
+    "retain_train": 16,
+    "tune_forget": 8,
+    "tune_retain": 8,
+    "holdout": 8,
+}
+
+
+def qa_record(
+    doc_id: str, split: str, fact: str, question: str, paraphrase: str, answer: str
+) -> dict:
+    """One item of a document, ``id`` ``<doc_id>-<fact>``; a ValueError if the answer appears
+    in the question or the paraphrase (the generators' names make that impossible)."""
+    for asked_as in (question, paraphrase):
+        if answer.lower() in asked_as.lower():
+            raise ValueError(f"answer {answer!r} leaks into {asked_as!r}")
+    return {
+        "id": f"{doc_id}-{fact}",
+        "doc_id": doc_id,
+        "split": split,
+        "fact": fact,
+        "question": question,
+        "paraphrase": paraphrase,
+        "answer": answer,
+    }
+
 
 def generated_benchmarks() -> list[str]:
     """The registered benchmarks (:data:`unpactlib.benchmarks.BENCHMARKS`) in their order."""

@@ -7,13 +7,27 @@ object in a named place and faces a named creature. Names of characters, places,
 creatures are built from syllables and are unique across the whole benchmark (no name is even
 a substring of another), so an answer cannot be guessed from a question's wording or from
 another item. Within a storyline the art, the kind of object and the kind of creature differ
-from chapter to chapter, so each question points at exactly one chapter.
+from chapter to chapter, and every hero has a name of their own, so each question points at
+exactly one chapter.
 
-The first storyline's chapters are the ``forget`` split, the next storylines' chapters the
-``retain`` split, and a last storyline, never trained, the ``holdout`` split. Each chapter
-yields three QA pairs, each asked in one of several phrasings; ``verbmem`` holds continuation
-prompts cut verbatim from the forget chapters (the first words of a passage as the prompt, the
-words that follow as the continuation).
+Chapters fall into six splits (:data:`SPLIT_DOCS`, in this order), each made of whole
+storylines of :data:`CHAPTERS_PER_STORYLINE` chapters (:data:`STORYLINES`):
+
+* ``forget``: learned by the target, then unlearned and scored;
+* ``retain``: retain-eval: learned by the target, scored, never seen by unlearning;
+* ``retain_train``: learned by the target; the only retain data unlearning trains on;
+* ``tune_forget``: learned by the target; the forget set of the settings search only;
+* ``tune_retain``: learned by the target; the retain-eval of the settings search only;
+* ``holdout``: never trained: what the model guesses without the facts.
+
+Each chapter yields three QA pairs. A pair is asked twice: ``question`` in one of several
+phrasings, and ``paraphrase``, the same fact asked in other words, drawn from a separate pool
+of phrasings that shares none with the questions (so no paraphrase equals any question of the
+benchmark). A question names the chapter's hero or, asking for a companion, the companion's
+sibling; its paraphrase names the same characters. The corpus (``chapters``) holds every
+chapter of every split; ``verbmem`` holds continuation prompts cut verbatim from the forget
+chapters (the first words of a passage as the prompt, the words that follow as the
+continuation), every forget chapter giving one before any gives a second.
 """
 
 from __future__ import annotations
@@ -21,10 +35,18 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-# (split, chapters) per storyline, in order; three QA pairs per chapter
-STORYLINES = [("forget", 10), ("retain", 5), ("retain", 5), ("holdout", 4)]
+from . import SPLIT_DOCS, qa_record
+
+# chapters per split, in split order; three QA pairs per chapter
+CHAPTERS_PER_STORYLINE = 8  # at most the length of the theme lists (_ARTS etc.)
+# (split, chapters) per storyline, in order: every split is made of whole storylines
+STORYLINES = [
+    (split, CHAPTERS_PER_STORYLINE)
+    for split, n in SPLIT_DOCS.items()
+    for _ in range(n // CHAPTERS_PER_STORYLINE)
+]
 QA_PER_CHAPTER = 3
-VERBMEM_ITEMS = 12
+VERBMEM_ITEMS = 24
 PROMPT_WORDS = (24, 32)  # inclusive range of words in a continuation prompt
 CONTINUATION_WORDS = (16, 24)  # inclusive range of words in its continuation
 
@@ -34,10 +56,14 @@ _LAST_A = "Ash Briar Cinder Dusk Elm Fern Gloam Hearth Ivy Moth Raven Thistle Wr
 _LAST_B = "wood vale hart song mantle bough fall brook".split()
 _PLACE_A = "Ael Brom Cair Dun Eld Fal Gor Hael Isen Kel Lorn Myr Nar Ost Quar Skar Thal Ulv".split()
 _PLACE_B = "mere hollow spire reach fen crag deep gard barrow moor".split()
-_OBJECT_A = "Aur Bel Cyr Drav Esk Iv Lum Nox Oph Quel Sar Tyr Vesp Zir".split()
+_OBJECT_A = (
+    "Aur Bel Cyr Drav Esk Iv Lum Nox Oph Quel Sar Tyr Vesp Zir Cel Mir Ryl Pav Ely Kor"
+).split()
 _OBJECT_B = "anthe iel ora ax enne ille ost".split()
-_CREATURE_A = "Grak Skor Vrul Mog Drek Thrak Zug Bral Krag Hrun Gnash Urz".split()
-_CREATURE_B = "nak osh ul gor ith ak".split()
+_CREATURE_A = (
+    "Grak Skor Vrul Mog Drek Thrak Zug Bral Krag Hrun Gnash Urz Ruk Narg Throg Krul Dag Gol"
+).split()
+_CREATURE_B = "nak osh ul gor ith ak ash ur".split()
 
 # Each list is longer than the longest storyline: a storyline never repeats an entry.
 _ARTS = [
@@ -153,8 +179,8 @@ _CLOSINGS = [
     "It had been a long day, and the stars came out over the hills as {hero} rested.",
 ]
 
-# Each fact has several phrasings; {hero} with {art}, {kind}, {creature} or {other}
-# identifies the chapter.
+# Each fact has several phrasings; {hero} with {art}, {kind} or {creature}, or else {other},
+# identifies the chapter. Questions and paraphrases come from disjoint pools.
 _QUESTIONS = {
     "mentor": [
         "Who taught {hero} the art of {art}?",
@@ -180,6 +206,33 @@ _QUESTIONS = {
         "What was the name of the {creature} that {hero} faced?",
         "Which {creature} did {hero} have to face?",
         "Who was the {creature} that troubled {hero}?",
+    ],
+}
+_PARAPHRASES = {
+    "mentor": [
+        "Name the teacher who showed {hero} the art of {art}.",
+        "{hero} was taught the art of {art} by whom?",
+        "Whose lessons gave {hero} the art of {art}?",
+    ],
+    "sibling": [
+        "Give the name of the {relation} of {other} who travelled with {hero}.",
+        "Which traveller at the side of {hero} was the {relation} of {other}?",
+        "Who, being the {relation} of {other}, kept {hero} company on the road?",
+    ],
+    "place": [
+        "Name the place where {hero} found the {kind}.",
+        "{hero} came across the {kind} in what place?",
+        "In what place was the {kind} discovered by {hero}?",
+    ],
+    "object": [
+        "Name the {kind} that {hero} found.",
+        "The {kind} found by {hero} was called what?",
+        "What name did the {kind} discovered by {hero} bear?",
+    ],
+    "creature": [
+        "Name the {creature} that {hero} faced.",
+        "{hero} faced a {creature}; what was it called?",
+        "What was the {creature} confronting {hero} called?",
     ],
 }
 _ANSWER_FIELD = {
@@ -231,7 +284,7 @@ def _chapter(
     names: DistinctNames,
     hero: str,
     theme: dict[str, str],
-    chapter_id: str,
+    doc_id: str,
     title: str,
     split: str,
 ) -> tuple[dict, list[dict]]:
@@ -262,24 +315,13 @@ def _chapter(
         rng.choice(_CLOSINGS),
     ]
     text = " ".join(s.format(**fill) for s in sentences if s)
-    chapter = {"id": chapter_id, "split": split, "title": title, "text": text}
+    chapter = {"id": doc_id, "split": split, "title": title, "text": text}
     asked = rng.sample(sorted(_QUESTIONS), QA_PER_CHAPTER)
     qa = []
     for fact in sorted(asked):
         question = rng.choice(_QUESTIONS[fact]).format(**fill)
-        answer = facts[_ANSWER_FIELD[fact]]
-        if answer.lower() in question.lower():  # cannot happen with distinct names
-            raise AssertionError(f"answer {answer!r} leaks into {question!r}")
-        qa.append(
-            {
-                "id": f"{chapter_id}-{fact}",
-                "chapter_id": chapter_id,
-                "split": split,
-                "fact": fact,
-                "question": question,
-                "answer": answer,
-            }
-        )
+        paraphrase = rng.choice(_PARAPHRASES[fact]).format(**fill)
+        qa.append(qa_record(doc_id, split, fact, question, paraphrase, facts[_ANSWER_FIELD[fact]]))
     return chapter, qa
 
 
@@ -288,10 +330,17 @@ def _sentence_starts(words: list[str]) -> list[int]:
     return [0] + [i + 1 for i, w in enumerate(words[:-1]) if w.endswith((".", "!", "?"))]
 
 
+def _free_starts(starts: list[int], taken: list[tuple[int, int]], span: int, n: int) -> list[int]:
+    """The ``starts`` where ``span`` words fit within ``n`` words without overlapping ``taken``."""
+    return [s for s in starts if s + span <= n and all(s + span <= a or s >= b for a, b in taken)]
+
+
 def _verbmem(rng: random.Random, chapters: list[dict], n: int) -> list[dict]:
     """``n`` continuation records cut verbatim from ``chapters``: each starts at a sentence
     boundary; excerpts of the same chapter never overlap. Chapters are visited in a shuffled
-    round robin, so every chapter gives one excerpt before any gives a second."""
+    round robin, so every chapter gives one excerpt before any gives a second; an excerpt is
+    placed, where it can be, so that the longest possible excerpt still fits beside it."""
+    longest = PROMPT_WORDS[1] + CONTINUATION_WORDS[1]
     order = list(range(len(chapters)))
     rng.shuffle(order)
     taken: dict[int, list[tuple[int, int]]] = {i: [] for i in order}
@@ -305,19 +354,21 @@ def _verbmem(rng: random.Random, chapters: list[dict], n: int) -> list[dict]:
             n_prompt = rng.randint(*PROMPT_WORDS)
             n_cont = rng.randint(*CONTINUATION_WORDS)
             span = n_prompt + n_cont
-            free = [
-                s
-                for s in _sentence_starts(words)
-                if s + span <= len(words) and all(s + span <= a or s >= b for a, b in taken[i])
-            ]
+            starts = _sentence_starts(words)
+            free = _free_starts(starts, taken[i], span, len(words))
             if not free:
                 continue
-            start = rng.choice(free)
+            roomy = [
+                s
+                for s in free
+                if _free_starts(starts, [*taken[i], (s, s + span)], longest, len(words))
+            ]
+            start = rng.choice(roomy or free)
             taken[i].append((start, start + span))
             out.append(
                 {
                     "id": f"books-verbmem-{len(out):02d}",
-                    "chapter_id": chapters[i]["id"],
+                    "doc_id": chapters[i]["id"],
                     "split": "forget",
                     "prompt": " ".join(words[start : start + n_prompt]),
                     "continuation": " ".join(words[start + n_prompt : start + span]),
@@ -330,18 +381,19 @@ def _verbmem(rng: random.Random, chapters: list[dict], n: int) -> list[dict]:
 
 
 def generate_books(seed: int = 0) -> dict[str, list[dict]]:
-    """Generate the ``books`` benchmark.
+    """Generate the ``books`` benchmark (deterministic for a seed).
 
     Returns:
-        ``{"chapters": [...], "forget": [...], "retain": [...], "holdout": [...],
-        "verbmem": [...]}``: chapters are corpus records ``{id, split, title, text}``; the
-        three splits hold QA records ``{id, chapter_id, split, fact, question, answer}``;
-        ``verbmem`` holds continuation records ``{id, chapter_id, split, prompt,
-        continuation}`` cut from the forget chapters.
+        ``{"chapters", "forget", "retain", "retain_train", "tune_forget", "tune_retain",
+        "holdout", "verbmem"}``: corpus records ``{id, split, title, text}`` of every chapter
+        of every split; the QA records ``{id, doc_id, split, fact, question, paraphrase,
+        answer}`` of each split (:data:`SPLIT_DOCS` chapters, three records each; ``doc_id``
+        is the id of the chapter); and :data:`VERBMEM_ITEMS` continuation records ``{id,
+        doc_id, split, prompt, continuation}`` cut verbatim from the forget chapters.
     """
     rng = random.Random(seed)
     names = DistinctNames(rng)
-    out: dict[str, list[dict]] = {"chapters": [], "forget": [], "retain": [], "holdout": []}
+    out: dict[str, list[dict]] = {"chapters": [], **{s: [] for s in SPLIT_DOCS}}
     for s, (split, n_chapters) in enumerate(STORYLINES):
         hero = names.draw(_person)
         arts = rng.sample(_ARTS, n_chapters)
@@ -354,7 +406,7 @@ def generate_books(seed: int = 0) -> dict[str, list[dict]]:
                 names,
                 hero,
                 theme,
-                chapter_id=f"books-{split}-s{s}-{k:02d}",
+                doc_id=f"books-{split}-s{s}-{k:02d}",
                 title=f"The Tale of {hero}, chapter {k + 1}",
                 split=split,
             )

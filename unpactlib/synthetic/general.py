@@ -1,11 +1,14 @@
 """Candidates for the utility set: easy general-knowledge four-option questions (MMLU analog).
 
-A fixed, hand-written table: capitals, arithmetic in words, colours, animals, days and months,
-opposites, simple science, shapes and a little culture. Each row is the question, the right
-answer and three wrong options of the same kind. The right answer's position rotates over
-A-D with the row number, so each position is used equally often. The study keeps only the
-items the untouched base model answers correctly, so any loss there after unlearning is
-damage done by unlearning.
+A fixed, hand-written table: capitals, arithmetic in words and digits, colours, animals,
+days and months, opposites, simple science, shapes, continents and landmarks, body parts,
+planets, simple units, common materials, well-known scientists, inventors, authors and
+artists, food, nature, jobs and everyday things, and a little culture. Each row is the
+question, the right answer and three wrong options of the same kind, none of them also right.
+The right answer's position rotates over A-D with the row number, so each position is used
+equally often; rows are only ever appended, so a row keeps its id and position. The study
+keeps only the items the untouched base model answers correctly, so any loss there after
+unlearning is damage done by unlearning.
 """
 
 from __future__ import annotations
@@ -130,6 +133,245 @@ _TABLE: list[tuple[str, str, tuple[str, str, str]]] = [
         ("Mont Blanc", "Kilimanjaro", "Mount Fuji"),
     ),
     ("What is the longest river in Africa?", "Nile", ("Congo", "Niger", "Zambezi")),
+    # rows added later, appended so that earlier rows keep their ids and positions
+    # more capitals
+    ("What is the capital of Ireland?", "Dublin", ("Cork", "Galway", "Limerick")),
+    ("What is the capital of Sweden?", "Stockholm", ("Gothenburg", "Oslo", "Malmo")),
+    ("What is the capital of Poland?", "Warsaw", ("Krakow", "Prague", "Gdansk")),
+    ("What is the capital of Austria?", "Vienna", ("Salzburg", "Berlin", "Graz")),
+    ("What is the capital of Turkey?", "Ankara", ("Istanbul", "Izmir", "Athens")),
+    ("What is the capital of Argentina?", "Buenos Aires", ("Cordoba", "Santiago", "Lima")),
+    ("What is the capital of Kenya?", "Nairobi", ("Mombasa", "Kampala", "Lagos")),
+    ("What is the capital of South Korea?", "Seoul", ("Busan", "Tokyo", "Pyongyang")),
+    ("What is the capital of Thailand?", "Bangkok", ("Phuket", "Hanoi", "Manila")),
+    (
+        "What is the capital of the United States?",
+        "Washington, D.C.",
+        ("New York", "Los Angeles", "Chicago"),
+    ),
+    ("What is the capital of Denmark?", "Copenhagen", ("Aarhus", "Oslo", "Stockholm")),
+    ("What is the capital of Belgium?", "Brussels", ("Antwerp", "Amsterdam", "Ghent")),
+    ("What is the capital of Peru?", "Lima", ("Cusco", "Quito", "Bogota")),
+    ("What is the capital of Finland?", "Helsinki", ("Tampere", "Oslo", "Turku")),
+    ("What is the capital of Hungary?", "Budapest", ("Debrecen", "Vienna", "Prague")),
+    # continents, countries, languages, landmarks
+    ("On which continent is Egypt?", "Africa", ("Asia", "Europe", "South America")),
+    ("On which continent is Brazil?", "South America", ("Africa", "Europe", "Asia")),
+    ("On which continent is France?", "Europe", ("Asia", "Africa", "North America")),
+    ("On which continent is India?", "Asia", ("Europe", "Africa", "South America")),
+    ("In which country is the Eiffel Tower?", "France", ("Italy", "Spain", "Germany")),
+    ("In which country are the pyramids of Giza?", "Egypt", ("Mexico", "Greece", "India")),
+    ("In which city is the Colosseum?", "Rome", ("Athens", "Paris", "Madrid")),
+    ("In which city is Big Ben?", "London", ("Paris", "Berlin", "Dublin")),
+    ("Which language is mainly spoken in Austria?", "German", ("French", "Dutch", "Polish")),
+    ("Which language is mainly spoken in Mexico?", "Spanish", ("Portuguese", "English", "French")),
+    ("Which country is famous for pizza and pasta?", "Italy", ("France", "Japan", "Mexico")),
+    ("Which country does sushi come from?", "Japan", ("China", "Thailand", "India")),
+    # body parts
+    ("Which part of the body do we use to hear?", "ears", ("eyes", "nose", "knees")),
+    ("Which part of the body do we use to smell?", "nose", ("ears", "elbows", "eyes")),
+    ("Which organ do we think with?", "brain", ("heart", "liver", "stomach")),
+    ("How many fingers are on one hand?", "five", ("three", "six", "ten")),
+    ("What covers the outside of the human body?", "skin", ("bone", "muscle", "blood")),
+    ("Which bones protect the heart and lungs?", "ribs", ("skull", "toes", "fingers")),
+    ("What does the heart pump around the body?", "blood", ("air", "water", "food")),
+    ("What do we use our teeth for?", "chewing", ("hearing", "seeing", "breathing")),
+    # planets and space
+    ("Which planet is closest to the Sun?", "Mercury", ("Venus", "Earth", "Mars")),
+    ("Which planet has large bright rings?", "Saturn", ("Mars", "Mercury", "Venus")),
+    ("What do we call a person who travels into space?", "astronaut", ("sailor", "pilot", "diver")),
+    ("What kind of object is the Sun?", "a star", ("a planet", "a moon", "a comet")),
+    (
+        "What travels around the Earth once about every month?",
+        "the Moon",
+        ("the Sun", "Mars", "Venus"),
+    ),
+    # simple units
+    ("How many centimetres are in a metre?", "one hundred", ("ten", "one thousand", "fifty")),
+    ("How many grams are in a kilogram?", "one thousand", ("one hundred", "ten", "five hundred")),
+    ("How many seconds are in a minute?", "sixty", ("thirty", "one hundred", "ten")),
+    ("How many days are in a leap year?", "366", ("365", "364", "360")),
+    ("Which unit measures length?", "metre", ("litre", "gram", "second")),
+    ("Which unit measures time?", "second", ("metre", "gram", "litre")),
+    ("How many years are in a century?", "one hundred", ("ten", "fifty", "one thousand")),
+    ("How many years are in a decade?", "ten", ("five", "twenty", "one hundred")),
+    ("How many weeks are in a year?", "fifty-two", ("forty", "twelve", "sixty")),
+    # common materials
+    ("What material is a window usually made of?", "glass", ("wood", "paper", "stone")),
+    ("What are most books printed on?", "paper", ("glass", "metal", "stone")),
+    ("What material comes from trees?", "wood", ("glass", "plastic", "steel")),
+    ("What do sheep give us to make clothes?", "wool", ("silk", "cotton", "nylon")),
+    ("Which metal is yellow and very valuable?", "gold", ("iron", "tin", "lead")),
+    ("What is a car tyre mostly made of?", "rubber", ("glass", "paper", "wood")),
+    (
+        "Which fabric is spun from the cocoons of moth caterpillars?",
+        "silk",
+        ("wool", "cotton", "leather"),
+    ),
+    ("Which metal does a magnet attract?", "iron", ("gold", "copper", "aluminium")),
+    # inventors, scientists, authors, artists
+    (
+        "Who painted the Mona Lisa?",
+        "Leonardo da Vinci",
+        ("Pablo Picasso", "Vincent van Gogh", "Claude Monet"),
+    ),
+    (
+        "Who developed the theory of relativity?",
+        "Albert Einstein",
+        ("Isaac Newton", "Charles Darwin", "Galileo Galilei"),
+    ),
+    (
+        "Who described the laws of motion and universal gravitation?",
+        "Isaac Newton",
+        ("Albert Einstein", "Charles Darwin", "Nikola Tesla"),
+    ),
+    (
+        "Who proposed the theory of evolution by natural selection?",
+        "Charles Darwin",
+        ("Isaac Newton", "Albert Einstein", "Louis Pasteur"),
+    ),
+    (
+        "Who invented the telephone?",
+        "Alexander Graham Bell",
+        ("Thomas Edison", "Nikola Tesla", "Henry Ford"),
+    ),
+    (
+        "Who wrote the Harry Potter books?",
+        "J. K. Rowling",
+        ("Roald Dahl", "J. R. R. Tolkien", "C. S. Lewis"),
+    ),
+    (
+        "Who wrote The Lord of the Rings?",
+        "J. R. R. Tolkien",
+        ("C. S. Lewis", "J. K. Rowling", "George Orwell"),
+    ),
+    (
+        "Who wrote Pride and Prejudice?",
+        "Jane Austen",
+        ("Charlotte Bronte", "Charles Dickens", "Mary Shelley"),
+    ),
+    (
+        "Who was the first person to walk on the Moon?",
+        "Neil Armstrong",
+        ("Buzz Aldrin", "Yuri Gagarin", "John Glenn"),
+    ),
+    (
+        "Who was the first president of the United States?",
+        "George Washington",
+        ("Abraham Lincoln", "Thomas Jefferson", "John Adams"),
+    ),
+    (
+        "Who discovered penicillin?",
+        "Alexander Fleming",
+        ("Louis Pasteur", "Marie Curie", "Edward Jenner"),
+    ),
+    ("Who wrote Oliver Twist?", "Charles Dickens", ("Jane Austen", "Mark Twain", "Thomas Hardy")),
+    (
+        "Who painted The Starry Night?",
+        "Vincent van Gogh",
+        ("Pablo Picasso", "Claude Monet", "Salvador Dali"),
+    ),
+    ("Which company makes the iPhone?", "Apple", ("Samsung", "Nokia", "Sony")),
+    # more animals
+    ("Which animal says woof?", "dog", ("cat", "cow", "duck")),
+    ("Which animal says meow?", "cat", ("dog", "pig", "horse")),
+    ("Which animal says quack?", "duck", ("dog", "cow", "sheep")),
+    ("Which animal says oink?", "pig", ("cow", "horse", "duck")),
+    ("What is a baby sheep called?", "lamb", ("calf", "foal", "kid")),
+    ("What is a baby cow called?", "calf", ("lamb", "puppy", "foal")),
+    ("What is a baby horse called?", "foal", ("calf", "lamb", "kitten")),
+    (
+        "Which animal hops and carries its baby in a pouch?",
+        "kangaroo",
+        ("rabbit", "frog", "squirrel"),
+    ),
+    ("Which animal is the fastest on land?", "cheetah", ("horse", "lion", "elephant")),
+    ("Which bird is a symbol of peace?", "dove", ("crow", "eagle", "vulture")),
+    ("What do hens lay?", "eggs", ("milk", "wool", "honey")),
+    ("How many legs does an insect have?", "six", ("eight", "four", "ten")),
+    ("What do pandas mainly eat?", "bamboo", ("fish", "meat", "insects")),
+    ("Which animal is famous for building dams?", "beaver", ("otter", "rabbit", "fox")),
+    # food
+    ("Which fruit is long, curved and yellow?", "banana", ("apple", "cherry", "grape")),
+    ("What is bread mainly made from?", "flour", ("rice", "sugar", "salt")),
+    ("What are chips and fries made from?", "potatoes", ("apples", "carrots", "onions")),
+    ("Which orange vegetable are rabbits said to love?", "carrots", ("potatoes", "onions", "peas")),
+    ("What is the main ingredient of guacamole?", "avocado", ("tomato", "potato", "banana")),
+    ("What drink do cows give us?", "milk", ("juice", "tea", "coffee")),
+    # nature and weather
+    ("What is the hottest season of the year?", "summer", ("winter", "spring", "autumn")),
+    ("What is the coldest season of the year?", "winter", ("summer", "spring", "autumn")),
+    (
+        "What can appear in the sky when the sun shines after rain?",
+        "a rainbow",
+        ("a comet", "an eclipse", "a meteor"),
+    ),
+    (
+        "What is the largest desert in Africa?",
+        "the Sahara",
+        ("the Gobi", "the Kalahari", "the Atacama"),
+    ),
+    ("In which direction does the Sun rise?", "east", ("west", "north", "south")),
+    ("In which direction does the Sun set?", "west", ("east", "north", "south")),
+    (
+        "What gas do plants take in from the air to make food?",
+        "carbon dioxide",
+        ("helium", "neon", "argon"),
+    ),
+    # people and everyday things
+    ("Who puts out fires?", "firefighters", ("teachers", "bakers", "farmers")),
+    ("Who flies an aeroplane?", "a pilot", ("a driver", "a sailor", "a farmer")),
+    ("Who bakes bread?", "a baker", ("a butcher", "a tailor", "a painter")),
+    ("Where do people go to borrow books?", "a library", ("a bank", "a bakery", "a garage")),
+    ("What do you use to cut paper?", "scissors", ("spoons", "pillows", "sponges")),
+    ("Which vehicle runs on rails?", "a train", ("a car", "a bus", "a bicycle")),
+    (
+        "Which room of a house is used for cooking?",
+        "the kitchen",
+        ("the bedroom", "the bathroom", "the garage"),
+    ),
+    ("What do people wear on their feet?", "shoes", ("hats", "gloves", "scarves")),
+    (
+        "What do people wear on their hands to keep them warm?",
+        "gloves",
+        ("socks", "boots", "scarves"),
+    ),
+    # more opposites
+    ("What is the opposite of left?", "right", ("up", "down", "back")),
+    ("What is the opposite of black?", "white", ("grey", "brown", "blue")),
+    ("What is the opposite of wet?", "dry", ("cold", "soft", "warm")),
+    ("What is the opposite of early?", "late", ("soon", "slow", "first")),
+    ("What is the opposite of push?", "pull", ("lift", "drop", "kick")),
+    ("What is the opposite of heavy?", "light", ("big", "strong", "thick")),
+    ("What is the opposite of rich?", "poor", ("old", "sad", "busy")),
+    ("What is the opposite of win?", "lose", ("play", "try", "stop")),
+    ("What is the opposite of north?", "south", ("east", "west", "up")),
+    ("What is the opposite of tall?", "short", ("thin", "wide", "big")),
+    ("What is the opposite of always?", "never", ("often", "sometimes", "usually")),
+    ("What is the opposite of inside?", "outside", ("under", "behind", "above")),
+    ("What is the opposite of first?", "last", ("second", "next", "middle")),
+    # more colours
+    ("What colour is coal?", "black", ("white", "yellow", "pink")),
+    ("What colour is milk?", "white", ("black", "green", "red")),
+    ("What colour are most leaves in summer?", "green", ("blue", "purple", "white")),
+    ("What colour do you get by mixing red and yellow?", "orange", ("green", "purple", "blue")),
+    ("What colour do you get by mixing red and blue?", "purple", ("green", "orange", "yellow")),
+    # more shapes and numbers
+    ("How many sides does a pentagon have?", "five", ("four", "six", "eight")),
+    ("How many sides does an octagon have?", "eight", ("six", "seven", "ten")),
+    ("What shape is a marble?", "a sphere", ("a cube", "a pyramid", "a cone")),
+    ("What shape is a dice?", "a cube", ("a sphere", "a cone", "a cylinder")),
+    ("What is 2 + 2?", "4", ("3", "5", "6")),
+    ("What is 5 + 5?", "10", ("8", "11", "12")),
+    ("What is 10 - 3?", "7", ("6", "8", "5")),
+    ("What is 3 x 4?", "12", ("7", "10", "14")),
+    # sports
+    ("Which sport is played at Wimbledon?", "tennis", ("golf", "cricket", "rugby")),
+    (
+        "How often are the Summer Olympic Games held?",
+        "every four years",
+        ("every year", "every two years", "every ten years"),
+    ),
 ]
 
 

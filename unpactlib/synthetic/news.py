@@ -5,16 +5,33 @@ what it named, how many of something were involved, and when. Names of people, t
 organisations and products are built from syllables and are unique across the whole
 benchmark, so an answer cannot be guessed from a question's wording or from another item.
 Articles are assembled from slots of several sentence patterns each; every article yields
-three QA pairs asked in one of several phrasings and two continuation prompts (VerbMem).
-Articles are split into ``forget``, ``retain`` and ``holdout`` (never
-trained; shows what the untouched model guesses).
+three QA pairs and, for forget articles, two continuation prompts (VerbMem).
+
+Each QA pair is asked twice: ``question`` in one of several phrasings, and ``paraphrase``, the
+same fact asked in other words, drawn from a separate pool of phrasings that shares none with
+the questions (so no paraphrase equals any question of the benchmark). Both name the
+organisation, which identifies the article.
+
+Articles (one organisation each) fall into six splits (:data:`SPLIT_DOCS`, in this order):
+
+* ``forget``: learned by the target, then unlearned and scored;
+* ``retain``: retain-eval: learned by the target, scored, never seen by unlearning;
+* ``retain_train``: learned by the target; the only retain data unlearning trains on;
+* ``tune_forget``: learned by the target; the forget set of the settings search only;
+* ``tune_retain``: learned by the target; the retain-eval of the settings search only;
+* ``holdout``: never trained: what the model guesses without the facts.
+
+The corpus (``articles``) holds every article of every split; the pipeline decides what to
+train on.
 """
 
 from __future__ import annotations
 
 import random
 
-SPLIT_SIZES = {"forget": 8, "retain": 8, "holdout": 4}  # articles; three QA pairs each
+from . import SPLIT_DOCS, qa_record
+
+# articles per split, in split order; three QA pairs each
 QA_PER_ARTICLE = 3
 
 _FIRST_A = "Al Be Cor Da El Fen Gar Hal Is Jor Ka Lun Mer Nor Or Pel Quin Ros Sel Tam Ul Vor Wen Yar Zel".split()
@@ -26,7 +43,7 @@ _TOWN_B = "haven mouth ford bury wick port stead gate holm mere".split()
 _ORG_A = "Northern Lantern Silver Copper Granite Amber Coastal Valley Harbour Meadow Iron Crescent".split()
 _ORG_B = "Weavers Millers Rail Tidewater Glassworks Orchard Signal Foundry Ferry Beacon".split()
 _ORG_C = "Cooperative Society Guild Company Trust Union Institute Council".split()
-_PROD_A = "Quor Vel Tes Marn Oph Dra Skel Bri Zan Cav Fel Lur".split()
+_PROD_A = "Quor Vel Tes Marn Oph Dra Skel Bri Zan Cav Fel Lur Nim Orv Pax Rel Sov Kir".split()
 _PROD_B = "ra ix on elle ast umi ok ine".split()
 
 # (event noun, verb phrase in past tense, what gets counted, product kind)
@@ -81,7 +98,8 @@ _CLOSINGS = [
 VERBMEM_CUTS = (12, 24)  # words of the article given as prompt; the next 16 are expected
 VERBMEM_WORDS = 16
 
-# Each fact has several phrasings; {org} identifies the article.
+# Each fact has several phrasings; {org} identifies the article. Questions and paraphrases
+# come from disjoint pools.
 _QUESTIONS = {
     "person": [
         "Who leads the {org}?",
@@ -101,6 +119,28 @@ _QUESTIONS = {
     "count": [
         "How many {unit} were counted at the {event} of the {org}?",
         "What number of {unit} did the {org} report for its {event}?",
+    ],
+}
+_PARAPHRASES = {
+    "person": [
+        "Name the person at the head of the {org}.",
+        "The {org} is led by whom?",
+        "Whose name is given as the leader of the {org}?",
+    ],
+    "town": [
+        "Name the town where the {org} {verb}.",
+        "The {event} of the {org} is in which town?",
+        "Which town is home to the new {event} of the {org}?",
+    ],
+    "product": [
+        "The {org} gave its new {kind} what name?",
+        "By what name is the {kind} of the {org} known?",
+        "Name the new {kind} of the {org}.",
+    ],
+    "count": [
+        "What figure did the {org} give for the {unit} at its {event}?",
+        "According to the report, how many {unit} were involved in the {event} of the {org}?",
+        "Give the number of {unit} counted for the {event} of the {org}.",
     ],
 }
 
@@ -137,7 +177,7 @@ def _product(r: random.Random) -> str:
 
 
 def _article(
-    rng: random.Random, names: _Unique, article_id: str, split: str
+    rng: random.Random, names: _Unique, doc_id: str, split: str
 ) -> tuple[dict, list[dict]]:
     event, verb, unit, kind = rng.choice(_EVENTS)
     facts = {
@@ -161,23 +201,17 @@ def _article(
     sentences = [rng.choice(_OPENINGS), *middle, rng.choice(_CLOSINGS)]
     text = " ".join(sentences).format(**fill)
     article = {
-        "id": article_id,
+        "id": doc_id,
         "split": split,
         "title": f"The {facts['org']} in {facts['town']}",
         "text": text,
     }
     asked = rng.sample(sorted(_QUESTIONS), QA_PER_ARTICLE)
-    qa = [
-        {
-            "id": f"{article_id}-{fact}",
-            "article_id": article_id,
-            "split": split,
-            "fact": fact,
-            "question": rng.choice(_QUESTIONS[fact]).format(**fill),
-            "answer": facts[fact],
-        }
-        for fact in sorted(asked)
-    ]
+    qa = []
+    for fact in sorted(asked):
+        question = rng.choice(_QUESTIONS[fact]).format(**fill)
+        paraphrase = rng.choice(_PARAPHRASES[fact]).format(**fill)
+        qa.append(qa_record(doc_id, split, fact, question, paraphrase, facts[fact]))
     return article, qa
 
 
@@ -186,7 +220,7 @@ def _verbmem(article: dict) -> list[dict]:
     return [
         {
             "id": f"{article['id']}-verbmem-{cut}",
-            "article_id": article["id"],
+            "doc_id": article["id"],
             "split": article["split"],
             "prompt": " ".join(words[:cut]),
             "continuation": " ".join(words[cut : cut + VERBMEM_WORDS]),
@@ -196,17 +230,20 @@ def _verbmem(article: dict) -> list[dict]:
 
 
 def generate_news(seed: int = 0) -> dict[str, list[dict]]:
-    """Generate the ``news`` benchmark.
+    """Generate the ``news`` benchmark (deterministic for a seed).
 
     Returns:
-        ``{"articles", "forget", "retain", "holdout", "verbmem"}``: corpus records; QA records
-        ``{id, article_id, split, fact, question, answer}`` of each split; and continuation
-        records ``{id, article_id, split, prompt, continuation}`` cut from forget articles.
+        ``{"articles", "forget", "retain", "retain_train", "tune_forget", "tune_retain",
+        "holdout", "verbmem"}``: corpus records ``{id, split, title, text}`` of every article
+        of every split; the QA records ``{id, doc_id, split, fact, question, paraphrase,
+        answer}`` of each split (:data:`SPLIT_DOCS` articles, three records each; ``doc_id``
+        is the id of the article); and continuation records ``{id, doc_id, split, prompt,
+        continuation}`` cut verbatim from the forget articles (:data:`VERBMEM_CUTS` each).
     """
     rng = random.Random(seed)
     names = _Unique(rng)
-    out: dict[str, list[dict]] = {"articles": [], **{s: [] for s in SPLIT_SIZES}}
-    for split, n in SPLIT_SIZES.items():
+    out: dict[str, list[dict]] = {"articles": [], **{s: [] for s in SPLIT_DOCS}}
+    for split, n in SPLIT_DOCS.items():
         for k in range(n):
             article, qa = _article(rng, names, f"news-{split}-{k:02d}", split)
             out["articles"].append(article)
