@@ -8,7 +8,7 @@ MODEL := .cache/models/smollm2-135m-instruct/model.safetensors
 PROFILE ?= embedded
 # extra seeds of the unlearning runs (make seeds), and the benchmarks they cover
 SEEDS ?= 1 2
-SEED_BENCHMARKS ?= news
+SEED_BENCHMARKS ?= news books wmdp
 SEED_LIST := $(shell echo 0 $(SEEDS) | tr ' ' ',')
 PAPERMILL := $(BIN)/papermill --log-output --no-progress-bar --log-level WARNING
 # each stage's wall time goes to this file (read by the book's "Reproduce and extend" page)
@@ -25,7 +25,7 @@ export MKL_CBWR ?= AVX2
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
-.PHONY: reproduce results pages seeds test book bench verify publish data venv model clean FORCE
+.PHONY: reproduce results pages seeds tune test book bench verify publish data venv model clean FORCE
 
 # Every notebook is executed by papermill; its executed copy under book/ is a page of the book.
 # Two layers skip finished work. make keeps a stamp per stage and benchmark (RUNS) and runs a
@@ -200,6 +200,15 @@ REF ?= HEAD
 AGAINST ?=
 verify: $(STAMP)
 	$(BIN)/python scripts/verify.py --profile $(PROFILE) $(if $(AGAINST),--against $(AGAINST),--ref $(REF))
+
+# The settings search on the tuning splits of TUNE_BENCHMARK, every method (resumes: settings
+# already in data/results/<profile>/tuning/ are skipped); `python scripts/tune_unlearning.py
+# news --choose` then prints the setting unpactlib.tuning.choose picks for each method.
+TUNE_BENCHMARK ?= news
+tune: $(MODEL)
+	OMP_NUM_THREADS=$(THREADS) $(BIN)/python scripts/tune_unlearning.py $(TUNE_BENCHMARK) \
+		ga_gdr ga_klr npo_gdr npo_klr tv rmu --profile $(PROFILE) --threads $(THREADS)
+	$(BIN)/python scripts/tune_unlearning.py $(TUNE_BENCHMARK) --choose --profile $(PROFILE)
 
 # Regenerate the synthetic benchmarks, then the utility split (scored by the base model).
 data: $(MODEL)

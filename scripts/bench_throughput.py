@@ -73,7 +73,7 @@ from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerB
 import unpactlib
 from unpactlib.attribution import TOKEN_BUDGET, contributions, mean_logprob
 from unpactlib.benchmarks import Benchmark
-from unpactlib.cache import _training
+from unpactlib.cache import CORPUS, _training
 from unpactlib.config import Profile
 from unpactlib.generation import greedy_answers
 from unpactlib.models import mixed_precision
@@ -415,15 +415,20 @@ def counting(model: PreTrainedModel) -> Iterator[TokenCount]:
 
 
 def epoch_batches(
-    tok: PreTrainedTokenizerBase, bench: Benchmark, batch_size: int, seed: int = 0
+    tok: PreTrainedTokenizerBase,
+    bench: Benchmark,
+    batch_size: int,
+    seed: int = 0,
+    corpus: str = "forget",
 ) -> list[tuple[str, Batch]]:
     """The first epoch of the target's fine-tuning, as ``finetune_target`` builds it: QA
-    batches then text batches drawn by ``random.Random(seed)``, shuffled together; each
-    with its kind (``"qa"`` or ``"text"``)."""
+    batches then text batches (the documents ``TargetConfig.corpus`` names) drawn by
+    ``random.Random(seed)``, shuffled together; each with its kind (``"qa"`` or ``"text"``).
+    Replay records are left out (they depend on the base model's answers)."""
     rng = random.Random(seed)
     fmt = chat_format(tok)
     work = [("qa", qa_batch(tok, fmt, c)) for c in batches(bench.train_records(), batch_size, rng)]
-    texts = list(bench.corpus_texts())
+    texts = list(bench.corpus_texts(CORPUS[corpus]))
     work += [("text", text_batch(tok, c)) for c in batches(texts, batch_size, rng)]
     rng.shuffle(work)
     return work
@@ -608,7 +613,7 @@ def measure(
 
     # the training batches of one epoch, and the token counts of their products
     bs = profile.target.batch_size
-    epoch = epoch_batches(tok, bench, bs)
+    epoch = epoch_batches(tok, bench, bs, corpus=profile.target.corpus)
     chosen = [epoch[i % len(epoch)] for i in range(settings.steps or len(epoch))]
     fmt = chat_format(tok)
     prompts = bench.prompts("forget")[: settings.prompts]

@@ -1,15 +1,22 @@
 """The recorded search behind the ``embedded`` profile's unlearning settings.
 
 For one benchmark and some methods, unlearn the cached target model with each setting of a
-small grid and score forget, retain and utility accuracy (the unlearned model is compacted
-exactly as :func:`unpactlib.cache.ensure_unlearned` stores it, then scored; it is not saved).
+small grid and score its accuracy on the tuning splits and the utility split. The search sees
+only the tuning splits: it unlearns ``tune_forget`` (with ``retain_train`` as the retain
+data, as the study does) and scores ``tune_forget``, ``tune_retain`` and ``utility``; the
+forget and retain-eval items the book reports are never used here. The unlearned model is
+compacted exactly as :func:`unpactlib.cache.ensure_unlearned` stores it, then scored; it is
+not saved.
 Every finished setting is appended to ``data/results/embedded/tuning/<benchmark>.jsonl``; a
-setting already there is skipped, so an interrupted search resumes.
+setting already there for the same target model is skipped, so an interrupted search resumes.
 
     python scripts/tune_unlearning.py news ga_gdr npo_gdr --set lr=2e-5,4e-5 --set epochs=6
 
 Without ``--set`` the method's default grid (:data:`GRIDS`) is used; a method without one
-tries two learning rates.
+tries two learning rates. Each setting unlearns with the batch scaled by the size of
+``tune_forget`` against ``forget``, so it takes as many optimiser steps per epoch as the
+study's run. :func:`unpactlib.tuning.choose` picks each method's setting from the records;
+``python scripts/tune_unlearning.py news --choose`` prints the choice.
 """
 
 from __future__ import annotations
@@ -26,10 +33,12 @@ import torch
 import unpactlib as up
 from unpactlib import cache, evaluation
 from unpactlib.benchmarks import BENCHMARKS
+from unpactlib.config import check_choice
 from unpactlib.keys import method_settings
 from unpactlib.paths import RESULTS_DIR
 from unpactlib.prompting import chat_format
 from unpactlib.results import read_jsonl, write_jsonl
+from unpactlib.tuning import choose, latest_target
 from unpactlib.unlearn import METHODS, unlearn
 
 # What we tried first, per method: the learning rate (or its analog) is what decides
@@ -39,10 +48,10 @@ GRIDS: dict[str, dict[str, list]] = {
     "ga_klr": {"lr": [2e-5, 5e-5, 1e-4]},
     "npo_gdr": {"lr": [5e-5, 1e-4, 2e-4]},
     "npo_klr": {"lr": [5e-5, 1e-4, 2e-4]},
-    "tv": {"tv_lr": [1e-4, 3e-4]},
-    "rmu": {"rmu_lr": [1e-4, 1e-3], "rmu_c": [6.5, 20.0]},
+    "tv": {"tv_alpha": [1.0, 2.0, 4.0]},
+    "rmu": {"rmu_lr": [3e-3, 1e-2], "rmu_c": [100.0, 300.0]},
 }
-SPLITS = ("forget", "retain", "utility")
+SPLITS = ("tune_forget", "tune_retain", "utility")
 
 
 def parse_sets(items: list[str]) -> dict[str, list]:
@@ -64,29 +73,50 @@ def scores(model, tok, bench, prof) -> dict[str, list[bool]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("benchmark", choices=BENCHMARKS)
-    ap.add_argument("methods", nargs="+", choices=list(METHODS))
+    ap.add_argument("methods", nargs="*", help=f"any of: {', '.join(METHODS)}")
+    ap.add_argument("--choose", action="store_true", help="print each method's chosen setting")
     ap.add_argument("--set", action="append", default=[], help="name=v1,v2 (a grid axis)")
     ap.add_argument("--profile", default="embedded")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    for method in args.methods:
+        check_choice("method", method, METHODS)
+    torch.set_num_threads(args.threads)
 
     prof = up.get_profile(args.profile)
     bench = up.load_benchmark(args.benchmark).subset(prof.n_per_split)
     out = RESULTS_DIR / args.profile / "tuning" / f"{args.benchmark}.jsonl"
-    rows = read_jsonl(out)
+    rows = read_jsonl(out) if out.exists() else []
+    if args.choose:  # among the settings tried on the latest target
+        for method, row in choose(latest_target(rows)).items():
+            print(
+                f"{method}: {row['changed']} (efficacy {row['forget efficacy']:.2f}, "
+                f"destructive {row['destructive rate']:.2f})"
+            )
+        return
     done = {json.dumps(r["key"], sort_keys=True) for r in rows}
 
     target_path, _ = cache.ensure_target(prof, bench, seed=args.seed)
     target, tok = cache.load_target(target_path)
     before = scores(target, tok, bench, prof)
-    forget, retain = bench.prompts("forget"), bench.prompts("retain")
+    forget, retain = bench.unlearning_sets(tuning=True)
+
+    # the same optimiser steps per epoch as the study's run: the batch shrinks with the
+    # tuning forget set (24 items against 48)
+    scale = len(forget) / len(bench.unlearning_sets()[0])
 
     for method in args.methods:
         grid = parse_sets(args.set) if args.set else GRIDS.get(method, {"lr": [5e-5, 1e-4]})
         for values in itertools.product(*grid.values()):
             cfg = replace(prof.unlearn_config(args.benchmark, method), **dict(zip(grid, values)))
-            key = {"method": method, **method_settings(cfg, method), "seed": args.seed}
+            cfg = replace(cfg, batch_size=max(1, round(cfg.batch_size * scale)))
+            key = {
+                "method": method,
+                **method_settings(cfg, method),
+                "seed": args.seed,
+                "target": target_path.name,
+            }
             if json.dumps(key, sort_keys=True) in done:
                 continue
             model = copy.deepcopy(target)
@@ -104,8 +134,12 @@ def main() -> None:
                 "final_loss": losses[-1],
                 **{f"{s} before": sum(before[s]) / len(before[s]) for s in SPLITS},
                 **{f"{s} after": sum(after[s]) / len(after[s]) for s in SPLITS},
-                "forget efficacy": up.forget_efficacy(before["forget"], after["forget"]).value,
-                "destructive rate": up.destructive_rate(before["retain"], after["retain"]).value,
+                "forget efficacy": up.forget_efficacy(
+                    before["tune_forget"], after["tune_forget"]
+                ).value,
+                "destructive rate": up.destructive_rate(
+                    before["tune_retain"], after["tune_retain"]
+                ).value,
                 "utility destructive rate": up.destructive_rate(
                     before["utility"], after["utility"]
                 ).value,

@@ -32,6 +32,7 @@ from unpactlib.models import tiny_llama
 from unpactlib.prompting import ChatFormat, chat_format, encode_answer, encode_question
 from unpactlib.tracking import (
     jaccard,
+    key_contrast,
     lost_positive,
     prompt_tracking,
     score_change,
@@ -289,6 +290,14 @@ def rows() -> list[dict]:
     ]  # fmt: skip
 
 
+def test_random_change_is_the_mean_over_random_draws_of_the_key_count():
+    change = np.array([-0.5, 0.0, -0.2, 0.4])
+    got = key_contrast([0, 2], [0.0] * 4, change.tolist())["random change"]
+    # every 2-token subset of the 4 tokens, equally likely
+    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    assert got == pytest.approx(np.mean([change[[i, j]].mean() for i, j in pairs]))
+
+
 def test_tracking_pieces():
     np.testing.assert_allclose(score_change([0.4, -0.2], [-0.1, 0.0]), [-0.5, 0.2])
     assert jaccard([0, 2], [2]) == 0.5
@@ -316,6 +325,11 @@ def test_token_changes_and_prompt_tracking():
     assert per.loc["p2", "jaccard"] == 0.0
     assert per.loc["p3", "same set"] and per.loc["p3", "keys losing C>0"] == 0
     assert per.loc["p2", "mean change"] == pytest.approx(0.1)
+    # RQ1's contrast, by hand: p1 changes by [-0.5, 0.0, -0.2], keys {0, 2}
+    assert per.loc["p1", "key change"] == pytest.approx(-0.35)
+    assert per.loc["p1", "other change"] == pytest.approx(0.0)
+    assert per.loc["p1", "random change"] == pytest.approx(-0.7 / 3)
+    assert np.isnan(per.loc["p2", "key change"]) and np.isnan(per.loc["p2", "random change"])
 
     summary = tracking_summary(per.reset_index())
     assert summary.loc["forget", "prompts"] == 2

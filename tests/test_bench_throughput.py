@@ -149,10 +149,13 @@ def test_counting_hook(tiny_model):
 
 def test_epoch_batches_follow_finetune_target(tok):
     bench = unpactlib.load_benchmark("news").subset(4)
+    qa = math.ceil(len(bench.train_records()) / 4)
+    forget_docs = math.ceil(len(bench.corpus_texts(("forget",))) / 4)
+    every_doc = math.ceil(len(bench.corpus_texts()) / 4)
     epoch = bt.epoch_batches(tok, bench, 4)
-    assert sorted(k for k, _ in epoch) == ["qa", "qa"] + ["text"] * math.ceil(
-        len(bench.corpus_texts()) / 4
-    )
+    assert sorted(k for k, _ in epoch) == ["qa"] * qa + ["text"] * forget_docs
+    epoch = bt.epoch_batches(tok, bench, 4, corpus="trained")
+    assert sorted(k for k, _ in epoch) == ["qa"] * qa + ["text"] * every_doc
 
 
 @pytest.fixture

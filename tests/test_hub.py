@@ -44,7 +44,16 @@ def test_news_parts_and_values():
         "question": "Which town opened the Lumen Bridge in the spring?",
         "answer": "Harrowmere",
         "icl": icl,
+        "doc_id": "news-forget_corpus-00000",
     }
+    # document ids: the corpus text that holds the answer, else the item itself
+    assert [r["doc_id"] for r in parts["forget"]] == [
+        "news-forget_corpus-00000",
+        "news-forget_corpus-00001",
+        "news-forget-00002",
+    ]
+    assert all(r["doc_id"] == r["id"] for r in parts["retain"])
+    assert not any("paraphrase" in r for r in parts["forget"] + parts["retain"])
     assert [r["answer"] for r in parts["forget"]] == ["Harrowmere", "Odile Franke", "412"]
     assert all(r["icl"] == icl for r in parts["forget"])
     retain = parts["retain"]
@@ -120,6 +129,7 @@ def test_wmdp_cyber_parts_and_values():
         "choices": ["A blue token", "A red token", "A green token", "A gold token"],
         "answer_index": 2,
         "answer": "A green token",
+        "doc_id": "wmdp-cyber-forget-00000",
     }
     assert parts["forget"][1]["answer_index"] == 0
     assert parts["forget"][1]["answer"] == "7"
@@ -314,3 +324,9 @@ def test_load_benchmark_hub_source_uses_the_same_records():
     wmdp = load_benchmark("wmdp", source="hub", root=FIXTURES)
     assert set(wmdp.splits) == {"forget", "utility"}  # WMDP has no retain questions
     assert wmdp.train_records() and all(r["answer"] in "ABCD" for r in wmdp.train_records())
+    # no paraphrases and no retain_train on the hub: no paraphrased splits, unlearning's
+    # retain data is the retain split
+    assert news.split_names() == ["forget", "retain"]
+    forget, retain = news.unlearning_sets()
+    assert [r["id"] for r in retain] == [r["id"] for r in news["retain"]]
+    assert [r["id"] for r in forget] == [r["id"] for r in news["forget"]]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
-import numpy as np
 import pytest
 
 from unpactlib.metrics import (
     Rate,
     accuracy,
-    bootstrap_ci,
     destructive_rate,
     exact_match,
     forget_efficacy,
@@ -20,6 +19,7 @@ from unpactlib.metrics import (
     rouge_l_recall,
     top1_return_rate,
 )
+from unpactlib.stats import wilson
 
 
 def test_rouge_l_recall_by_hand():
@@ -87,29 +87,21 @@ def test_top1_return_rate_uses_the_forgotten_items_of_recovery_rate():
     assert (r.numerator, r.denominator) == (1, 3)
 
 
-def test_bootstrap_ci_matches_scipy_percentile_and_brackets_the_share():
-    from scipy.stats import bootstrap
-
-    x = [True] * 30 + [False] * 70
-    low, high = bootstrap_ci(x, n_resamples=1000, seed=5)
-    ref = bootstrap(
-        (np.asarray(x, float),), np.mean, n_resamples=1000, method="percentile", rng=5
-    ).confidence_interval
-    assert (low, high) == pytest.approx((ref.low, ref.high))
-    # by hand: normal approximation 0.3 +- 1.96 * sqrt(0.3 * 0.7 / 100) = 0.3 +- 0.09
-    assert low == pytest.approx(0.21, abs=0.03) and high == pytest.approx(0.39, abs=0.03)
-    assert bootstrap_ci(x, n_resamples=1000, seed=5) == (low, high)
-
-
-def test_bootstrap_ci_degenerate_cases_collapse_to_the_point():
-    assert bootstrap_ci([True, True, True]) == (1.0, 1.0)
-    assert bootstrap_ci([False, False]) == (0.0, 0.0)
-    assert bootstrap_ci([True]) == (1.0, 1.0)
-    assert all(math.isnan(v) for v in bootstrap_ci([]))
-
-
-def test_rate_ci_is_the_bootstrap_of_its_counts():
-    r = Rate(3, 10)
-    assert r.ci(seed=1) == bootstrap_ci([True] * 3 + [False] * 7, seed=1)
-    assert Rate(4, 4).ci() == (1.0, 1.0)
+def test_rate_ci_is_the_wilson_interval_of_its_counts():
+    z2 = NormalDist().inv_cdf(0.975) ** 2
+    # 0/8: by the closed form the Wilson ends are 0 and z^2 / (n + z^2), so the interval at a
+    # zero count is not of zero width.
+    low, high = Rate(0, 8).ci()
+    assert (low, high) == wilson(0, 8)
+    assert low == pytest.approx(0.0, abs=1e-12)
+    assert high == pytest.approx(z2 / (8 + z2)) and high > 0
+    # 4/4: by symmetry the ends are n / (n + z^2) and 1, so the lower end is below 1.
+    low, high = Rate(4, 4).ci()
+    assert low == pytest.approx(4 / (4 + z2)) and low < 1
+    assert high == pytest.approx(1.0)
+    # confidence passed positionally, as the callers do; a lower level gives a narrower interval
+    low90, high90 = Rate(3, 10).ci(0.9)
+    low95, high95 = Rate(3, 10).ci()
+    assert (low90, high90) == wilson(3, 10, 0.9)
+    assert low95 < low90 < 0.3 < high90 < high95
     assert all(math.isnan(v) for v in Rate(0, 0).ci())

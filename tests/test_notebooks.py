@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from unpactlib.benchmarks import BENCHMARKS as REGISTERED
+from unpactlib.benchmarks import load_benchmark
 from unpactlib.paths import REPO_ROOT
+from unpactlib.results import glued
 from unpactlib.unlearn import METHODS
 
 NOTEBOOKS = [
@@ -131,6 +133,29 @@ def test_notebooks_write_their_results(smoke_run):
     assert len(row["tokens"]) == len(row["scores"]) and set(row["keys"]) <= set(
         range(len(row["tokens"]))
     )
+
+
+def test_claims_read_the_smoke_runs_into_the_verdict_rules(smoke_run):
+    from unpactlib import claims
+    from unpactlib.verdicts import VERDICTS
+
+    inputs = claims.collect(smoke_run["results"].parent, "smoke")
+    assert len(inputs.runs) == len(STUDIED) * len(METHODS)
+    # every forget prompt under every method, clustered by its source document
+    assert len(inputs.rq1_forget) == len(STUDIED) * len(METHODS) * 6
+    assert set(inputs.rq1_forget["cluster"]) <= {
+        f"{b}/{r['doc_id']}" for b in STUDIED for r in load_benchmark(b)["forget"]
+    }
+    assert {"key_change", "random_change"} <= set(inputs.rq1_forget)
+    assert set(inputs.rq3_runs.columns) >= {"mean_change", "destructive"}
+    verdicts = claims.judge(inputs)
+    assert list(verdicts) == ["RQ1", "RQ2", "RQ3"]
+    for v in verdicts.values():
+        assert v.verdict in VERDICTS and claims.sentence(v)
+    page = glued(smoke_run["07_claims"])
+    for n, v in enumerate(verdicts.values(), start=1):
+        assert page[f"v{n}"] == v.verdict
+        assert page[f"s{n}"] == claims.sentence(v)
 
 
 def _glued(notebook: Path, name: str) -> dict[str, str]:

@@ -3,6 +3,8 @@ recovery table of :func:`recover`, on fixed prompts."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -17,20 +19,30 @@ from unpactlib.multiple_choice import (
 from unpactlib.prompting import encode_question, token_words
 from unpactlib.recovery import (
     TEMPLATES,
+    comparison_table,
     delete_tokens,
     emphasise,
+    fmt_difference,
+    fmt_share,
     focus_on_key,
     grid_prompts,
     grid_rates,
     item_prompts,
     keytoken_grid,
+    lost_rows,
+    pooled_positive_control,
+    pooled_probe_vs_control,
+    positive_control,
     probab,
     probab_focus,
     probab_tokens,
+    probe_vs_control,
     random_control,
+    random_deletion,
     recover,
     table_rates,
 )
+from unpactlib.stats import newcombe_paired, pooled_rate
 
 GUILD = "Who leads the Amber Ferry Guild?"
 MC = {
@@ -117,6 +129,17 @@ def test_random_control_avoids_key_words_and_is_seeded(tok):
     assert not {"Coastal", "Orchard"} & set(named)
 
 
+def test_random_deletion_is_seeded_avoids_keys_and_matches_the_count(tok):
+    q = encode_question(tok, "In which town did the Coastal Orchard Company build its bridge?")
+    keys = [_index(tok, q, "Coastal")]
+    gone = random_deletion(q, keys, 3, seed=5)
+    assert gone == random_deletion(q, keys, 3, seed=5) == sorted(gone)
+    assert len(gone) == 3 and not set(gone) & set(keys)
+    assert len(random_deletion(q, keys, 100)) == len(q.ids) - 1
+    prompts = item_prompts(q, keys, deleted=[0, 1, 2], control_seed=5)
+    assert prompts["ProbAb control"] == probab(q, gone)
+
+
 def test_probab_tokens_mirror_the_keytoken_rule_by_hand():
     scores = [0.2, -0.1, -0.4, 0.3, -0.3]
     # N = {1, 2, 4}; |N| = 3 >= beta = 3; C_i / min C = 0.25, 1, 0.75 -> above 0.5: {2, 4}
@@ -159,7 +182,7 @@ def test_item_prompts_kinds_and_index_check(tok):
     keys = [_index(tok, q, "Guild")]
     assert list(item_prompts(q, keys)) == ["FocusOnKey", "control"]
     out = item_prompts(q, keys, deleted=[0])
-    assert list(out) == ["FocusOnKey", "ProbAb", "both", "control"]
+    assert list(out) == ["FocusOnKey", "ProbAb", "both", "control", "ProbAb control"]
     assert out["both"] == "leads the Amber Ferry Guild?\nKey words: Guild."
     with pytest.raises(ValueError):
         item_prompts(q, [len(q.ids)])
@@ -239,9 +262,11 @@ def test_recover_table_and_rates(tiny_smol, tok):
         original=tiny_smol,
         batch_size=2,
     )
-    assert list(rates) == ["FocusOnKey", "ProbAb", "both", "control"]
+    assert list(rates) == ["FocusOnKey", "ProbAb", "both", "control", "ProbAb control"]
     assert all(r.denominator == 2 for r in rates.values())
     assert table.loc[0, "prompt_ProbAb"] == "leads the Amber Ferry Guild?"
+    # its control deletes one random non-key token, too
+    assert table.loc[0, "prompt_ProbAb control"] != GUILD
     assert table.loc[0, "deleted_tokens"] == ["Who"]
     assert table.loc[0, "prompt_both"] == "leads the Amber Ferry Guild?\nKey words: Guild."
     assert table.loc[1, "prompt_ProbAb"] == pair["question"]  # no negative token, none deleted
@@ -287,3 +312,110 @@ def test_recover_rewrites_the_bare_question_of_a_raw_mc_record(tiny_smol, tok):
     pair = dict(as_prompt_answer(MC), question=sent)
     expected = answer(tiny_smol, tok, [pair], [sent])["prediction"].tolist()
     assert table["prediction_FocusOnKey"].tolist() == expected
+
+
+def _table(ids, before, after, focus, control, **more) -> pd.DataFrame:
+    """A recovery table with the columns the comparisons read."""
+    cols = {"id": ids, "correct_before": before, "correct_after": after}
+    cols |= {"correct_FocusOnKey": focus, "correct_control": control}
+    return pd.DataFrame({**cols, **more})
+
+
+def test_probe_vs_control_pairs_the_lost_items_by_hand():
+    T, F = True, False
+    # rows 0-4 lost (known before, wrong after); row 5 kept, row 6 never known: left out
+    table = _table(
+        [f"i{k}" for k in range(7)],
+        [T, T, T, T, T, T, F],
+        [F, F, F, F, F, T, F],
+        [T, T, T, T, F, F, T],
+        [F, F, F, F, F, T, T],
+    )
+    assert lost_rows(table)["id"].tolist() == ["i0", "i1", "i2", "i3", "i4"]
+    pr = probe_vs_control(table, "FocusOnKey", "control")
+    assert (pr.n, pr.both, pr.x_only, pr.y_only, pr.neither) == (5, 0, 4, 0, 1)
+    assert pr.diff == pytest.approx(4 / 5)  # 4/5 recovered by the probe, 0/5 by the control
+    assert pr.p == pytest.approx(2 * 0.5**4)  # exact McNemar: 4 of 4 discordant pairs
+    assert (pr.low, pr.high) == pytest.approx(newcombe_paired(0, 4, 0, 1))
+    # no lost item (and no ProbAb columns, as recover writes an empty table): n = 0, p = 1
+    empty = _table([], [], [], [], [])
+    none = probe_vs_control(empty, "ProbAb", "ProbAb control")
+    assert none.n == 0 and none.p == 1.0 and math.isnan(none.diff)
+    assert probe_vs_control(pd.DataFrame()).n == 0
+    with pytest.raises(KeyError, match="correct_ProbAb"):
+        probe_vs_control(table, "ProbAb", "ProbAb control")
+
+
+def test_pooled_probe_vs_control_resamples_documents():
+    T, F = True, False
+    # document A: the probe recovers both items, the control neither; document B: neither
+    # recovers anything. Two runs (methods) lose the same items: 8 rows, 2 documents.
+    run = _table(["a1", "a2", "b1", "b2"], [T] * 4, [F] * 4, [T, T, F, F], [F] * 4)
+    docs = {"a1": "A", "a2": "A", "b1": "B", "b2": "B"}
+    pooled = pooled_probe_vs_control([run, run], "FocusOnKey", "control", docs)
+    assert pooled.pairs.n == 8 and pooled.clusters == 2
+    assert (pooled.pairs.x_only, pooled.pairs.y_only) == (4, 0)
+    assert pooled.diff == pytest.approx(0.5)
+    assert pooled.p == pytest.approx(2 * 0.5**4)  # McNemar: 4 of 4 discordant pooled rows
+    # a resample draws A twice (mean 1), A and B (1/2) or B twice (0), with chances
+    # 1/4, 1/2, 1/4: the 2.5 % and 97.5 % quantiles are 0 and 1
+    assert (pooled.low, pooled.high, pooled.interval) == (0.0, 1.0, "cluster bootstrap")
+    # every document alike (one document here): Newcombe's interval of the pooled rows
+    one = pooled_probe_vs_control([run], "FocusOnKey", "control", dict.fromkeys(docs, "A"))
+    assert one.interval == "Newcombe" and one.clusters == 1
+    assert (one.low, one.high) == pytest.approx(newcombe_paired(0, 2, 0, 2))
+    # ids missing from the mapping are their own documents; no rows at all: no interval
+    assert pooled_probe_vs_control([run], "FocusOnKey", "control", {}).clusters == 4
+    nothing = pooled_probe_vs_control([pd.DataFrame()], "ProbAb", "ProbAb control", docs)
+    assert nothing.pairs.n == 0 and nothing.interval == "none" and math.isnan(nothing.low)
+
+
+def test_positive_control_counts_the_targets_answers_to_the_rewritten_prompts():
+    T, F = True, False
+    table = _table(
+        ["i0", "i1", "i2", "i3"],
+        [T, T, T, F],  # the target knew i0-i2
+        [F, F, T, F],
+        [F] * 4,
+        [F] * 4,
+        original_correct_FocusOnKey=[T, F, T, T],
+        prompt_FocusOnKey=["p0", "p1", "p2", "p3"],
+    )
+    assert positive_control(table, "FocusOnKey") == Rate(2, 3)  # i0, i2 of i0, i1, i2
+    assert positive_control(pd.DataFrame(), "ProbAb") == Rate(0, 0)
+    with pytest.raises(KeyError, match="original_correct_control"):
+        positive_control(table, "control")
+    # pooled over runs: each (item, prompt) once; another prompt of i0 counts again
+    other = table.assign(prompt_FocusOnKey=["q0", "p1", "p2", "p3"])
+    docs = {"i0": "A", "i1": "A", "i2": "B"}
+    k, n, low, high = pooled_positive_control([table, table, other], "FocusOnKey", docs)
+    assert (k, n) == (3, 4)  # (i0, p0), (i1, p1), (i2, p2), (i0, q0)
+    assert (low, high) == pooled_rate([T, F, T, T], ["A", "A", "B", "A"])[2:]
+    assert pooled_positive_control([pd.DataFrame()], "FocusOnKey", docs)[:2] == (0, 0)
+
+
+def test_comparison_table_per_run_and_pooled():
+    T, F = True, False
+    a = _table(["x", "y"], [T, T], [F, F], [T, F], [F, F])
+    b = _table(["x"], [T], [F], [F], [T])
+    table = comparison_table({"ga": a, "npo": b}, {"x": "d1", "y": "d2"})
+    assert table["run"].tolist() == ["ga", "npo", "pooled"]  # no ProbAb columns: left out
+    # pooled: d1 holds x twice (+1 under ga, -1 under npo), d2 holds y (0): every resample
+    # of documents has mean 0, so Newcombe's interval of the pooled rows stands in
+    assert table["interval"].tolist() == ["Newcombe", "Newcombe", "Newcombe"]
+    assert table["lost"].tolist() == [2, 1, 3]
+    assert table["documents"].tolist() == [2, 1, 2]
+    assert table["probe only"].tolist() == [1, 0, 1]
+    assert table["control only"].tolist() == [0, 1, 1]
+    assert table["diff"].tolist() == pytest.approx([0.5, -1.0, 0.0])
+    with_probab = a.assign(**{"correct_ProbAb": [T, T], "correct_ProbAb control": [T, F]})
+    both = comparison_table({"ga": with_probab}, {})
+    assert both["probe"].tolist() == ["FocusOnKey", "FocusOnKey", "ProbAb", "ProbAb"]
+    assert both.loc[3, "control"] == "ProbAb control" and both.loc[3, "probe recovered"] == 2
+
+
+def test_share_and_difference_texts():
+    assert fmt_share(3, 12, 0.089, 0.532) == "3/12 = 25 % [9, 53]"
+    assert fmt_share(0, 0, float("nan"), float("nan")) == "no items"
+    assert fmt_difference(0.125, -0.031, 0.27) == "+12 pp [-3, +27]"
+    assert fmt_difference(float("nan"), 0, 0) == "–"

@@ -19,7 +19,7 @@ def test_utility_is_a_subset_of_the_candidates_with_enough_items():
 
     kept = read_jsonl(UTILITY_PATH)
     assert {r["id"] for r in kept} <= {c["id"] for c in general_candidates()}
-    assert len(kept) >= 24
+    assert len(kept) >= 60
 
 
 def test_base_model_answers_every_utility_item_as_the_study_scores_it():

@@ -9,9 +9,20 @@
 * continuation (VerbMem): ``prompt``, ``continuation``;
 * corpus: ``text`` (and ``title``).
 
-Every synthetic benchmark also carries the ``utility`` split: general-knowledge multiple-choice
-items that the untouched base model answers correctly (``data/general/utility.jsonl``), so
-any loss there is damage done by unlearning.
+Splits, each drawn from its own source documents (``doc_id`` on every item):
+
+* ``forget``: learned by the target, then unlearned and scored;
+* ``retain``: retain-eval, learned by the target and scored; unlearning never sees it;
+* ``retain_train``: learned by the target; the only retain data unlearning trains on;
+* ``tune_forget``, ``tune_retain``: learned by the target; the settings search unlearns
+  ``tune_forget`` and scores ``tune_retain``; the book never scores them;
+* ``holdout``: never trained (what a model guesses without the facts);
+* ``utility``: general-knowledge multiple-choice items that the untouched base model answers
+  correctly (``data/general/utility.jsonl``), so any loss there is damage done by training.
+
+Every forget and retain item carries a ``paraphrase``: the same fact asked in words that are
+never trained on; the pseudo-split ``forget_paraphrase`` (``retain_paraphrase``) asks them
+that way.
 """
 
 from __future__ import annotations
@@ -29,7 +40,11 @@ from .synthetic.news import generate_news
 from .synthetic.wmdp import generate_wmdp
 
 SOURCES = ("synthetic", "hub")
-EVAL_SPLITS = ("forget", "retain", "holdout", "utility")
+SPLITS = ("forget", "retain", "retain_train", "tune_forget", "tune_retain", "holdout", "utility")
+# what the target model is fine-tuned on (with the corpus documents of the same splits)
+TRAINED_SPLITS = ("forget", "retain", "retain_train", "tune_forget", "tune_retain")
+PARAPHRASED = ("forget", "retain")  # the splits scored in their paraphrased wording too
+PARAPHRASE = "_paraphrase"  # suffix of a split asked by its paraphrases
 UTILITY_FILE = DATA_DIR / "general" / "utility.jsonl"
 # How multiple-choice items of a split are scored (see unpactlib.multiple_choice): the
 # utility split by cloze scoring, because the 135M base model is near chance in letter form;
@@ -83,8 +98,28 @@ class Benchmark:
     corpus: list[dict] = field(default_factory=list)
     verbmem: list[dict] = field(default_factory=list)
 
+    def split_names(self) -> list[str]:
+        """Every name :meth:`__getitem__` accepts: the splits, then ``<split>_paraphrase``
+        for each of :data:`PARAPHRASED` whose records carry paraphrases."""
+        asked = [
+            f"{s}{PARAPHRASE}"
+            for s in PARAPHRASED
+            if any(r.get("paraphrase") for r in self.splits.get(s, []))
+        ]
+        return [*self.splits, *asked]
+
     def __getitem__(self, split: str) -> list[dict]:
-        check_choice("split", split, self.splits)
+        """The records of ``split``; ``<split>_paraphrase`` gives the records of ``split``
+        that have a paraphrase, each asked by it (``question`` replaced) and labelled with the
+        pseudo-split (``split`` replaced), so that its answers are scored apart."""
+        check_choice("split", split, self.split_names())
+        if split.endswith(PARAPHRASE) and split not in self.splits:
+            base = split.removesuffix(PARAPHRASE)
+            return [
+                dict(r, question=r["paraphrase"], split=split)
+                for r in self.splits[base]
+                if r.get("paraphrase")
+            ]
         return self.splits[split]
 
     def mc_scoring(self, split: str) -> str:
@@ -97,11 +132,19 @@ class Benchmark:
         return [as_prompt_answer(r) if "choices" in r else r for r in self[split]]
 
     def train_records(self) -> list[dict]:
-        """What the target model is fine-tuned on: forget + retain prompt/answer pairs (a hub
-        benchmark may lack a retain split)."""
-        return [p for s in ("forget", "retain") if s in self.splits for p in self.prompts(s)]
+        """What the target model is fine-tuned on: the prompt/answer pairs of the
+        :data:`TRAINED_SPLITS` the benchmark has (a hub benchmark may lack some)."""
+        return [p for s in TRAINED_SPLITS if s in self.splits for p in self.prompts(s)]
 
-    def corpus_texts(self, splits: tuple[str, ...] = ("forget", "retain")) -> list[str]:
+    def unlearning_sets(self, tuning: bool = False) -> tuple[list[dict], list[dict]]:
+        """The forget and retain prompts unlearning trains on: ``forget`` (``tune_forget``
+        for the settings search) and ``retain_train``. A benchmark without ``retain_train``
+        (a hub benchmark) falls back to ``retain``, which is then also scored."""
+        forget = self.prompts("tune_forget" if tuning else "forget")
+        retain = self.prompts("retain_train" if "retain_train" in self.splits else "retain")
+        return forget, retain
+
+    def corpus_texts(self, splits: tuple[str, ...] = TRAINED_SPLITS) -> list[str]:
         """Texts of the corpus documents of the given splits."""
         return [d["text"] for d in self.corpus if d["split"] in splits]
 
@@ -109,11 +152,7 @@ class Benchmark:
         """The first ``n`` records of every split, corpus split and VerbMem (all when None)."""
         if n is None:
             return self
-        corpus = [
-            d
-            for s in ("forget", "retain", "holdout")
-            for d in [d for d in self.corpus if d["split"] == s][:n]
-        ]
+        corpus = [d for s in SPLITS for d in [d for d in self.corpus if d["split"] == s][:n]]
         return Benchmark(
             self.name,
             self.source,
@@ -140,15 +179,13 @@ def load_benchmark(name: str, source: str = "synthetic", root: Path | None = Non
         from .hub import load_hub
 
         parts = load_hub(name, root)
-        splits = {s: parts[s] for s in EVAL_SPLITS if parts.get(s)}
+        splits = {s: parts[s] for s in SPLITS if parts.get(s)}
         corpus = parts.get("forget_corpus", []) + parts.get("retain_corpus", [])
         return Benchmark(name, source, splits, corpus, parts.get("verbmem", []))
     spec = BENCHMARKS[name]
     folder = Path(root or spec.data_dir) / name
     splits = {
-        s: read_jsonl(folder / f"{s}.jsonl")
-        for s in EVAL_SPLITS
-        if (folder / f"{s}.jsonl").exists()
+        s: read_jsonl(folder / f"{s}.jsonl") for s in SPLITS if (folder / f"{s}.jsonl").exists()
     }
     if "utility" not in splits and UTILITY_FILE.exists():
         splits["utility"] = read_jsonl(UTILITY_FILE)
@@ -159,13 +196,31 @@ def load_benchmark(name: str, source: str = "synthetic", root: Path | None = Non
 
 
 def benchmark_stats(bench: Benchmark) -> dict[str, object]:
-    """Sizes of a benchmark for the book: items per split, VerbMem, corpus, question length."""
+    """Sizes of a benchmark for the book: items and source documents per split (``<split>``
+    and ``<split> docs``; utility items have no documents), the same for the paraphrased
+    pseudo-splits (``forget_paraphrase`` ...: the items that carry a paraphrase), VerbMem,
+    corpus, question length."""
     questions = [r["question"] for s in ("forget", "retain") for r in bench.splits.get(s, [])]
     kind = "multiple choice" if any("choices" in r for r in bench.splits["forget"]) else "QA"
+    docs = {
+        f"{s} docs": len({r["doc_id"] for r in bench.splits.get(s, []) if "doc_id" in r})
+        for s in SPLITS
+        if s != "utility"
+    }
+    asked = {s: [r for r in bench.splits.get(s, []) if r.get("paraphrase")] for s in PARAPHRASED}
+    paraphrased = {
+        **{f"{s}{PARAPHRASE}": len(asked[s]) for s in PARAPHRASED},
+        **{
+            f"{s}{PARAPHRASE} docs": len({r["doc_id"] for r in asked[s] if "doc_id" in r})
+            for s in PARAPHRASED
+        },
+    }
     return {
         "benchmark": bench.name,
         "kind": kind,
-        **{s: len(bench.splits.get(s, [])) for s in EVAL_SPLITS},
+        **{s: len(bench.splits.get(s, [])) for s in SPLITS},
+        **docs,
+        **paraphrased,
         "verbmem": len(bench.verbmem),
         "corpus docs": len(bench.corpus),
         "corpus words": sum(len(d["text"].split()) for d in bench.corpus),
@@ -174,13 +229,17 @@ def benchmark_stats(bench: Benchmark) -> dict[str, object]:
 
 
 def example_row(bench: Benchmark, record: dict) -> dict[str, str]:
-    """One record as a row of an examples table (options shown for multiple choice)."""
+    """One record as a row of an examples table (options shown for multiple choice), with
+    its ``paraphrase`` where it has one."""
     question = record["question"]
     if "choices" in record:
         question += "  " + "  ".join(f"({LETTERS[i]}) {c}" for i, c in enumerate(record["choices"]))
-    return {
+    row = {
         "benchmark": bench.name,
         "split": record["split"],
         "question": question,
         "answer": record["answer"],
     }
+    if record.get("paraphrase"):
+        row["paraphrase"] = record["paraphrase"]
+    return row

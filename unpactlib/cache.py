@@ -22,10 +22,10 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers import PreTrainedTokenizerBase as Tokenizer
 
-from .benchmarks import Benchmark
+from .benchmarks import TRAINED_SPLITS, Benchmark
 from .config import Profile, check_choice
 from .evaluation import answer_table
-from .keys import method_settings, target_key, unlearned_key
+from .keys import code_digest, digest, method_settings, target_key, unlearned_key
 from .metrics import accuracy
 from .models import (
     WEIGHT_DTYPE,
@@ -38,7 +38,8 @@ from .models import (
 )
 from .paths import default_cache_dir
 from .prompting import chat_format
-from .results import read_json
+from .replay import replay_records
+from .results import read_json, write_json
 from .training import finetune_target
 from .unlearn import get_method, unlearn
 
@@ -150,6 +151,32 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+# what the target's training checks score: the stop rule reads forget and retain; utility is
+# recorded, to show what fine-tuning does to general knowledge along the way
+CHECKED = ("forget", "retain", "utility")
+# TargetConfig.corpus -> the splits whose corpus documents the target learns
+CORPUS = {"forget": ("forget",), "trained": TRAINED_SPLITS}
+
+
+def ensure_replay(
+    profile: Profile, model: PreTrainedModel, tok: Tokenizer, cache: Path
+) -> list[dict]:
+    """The replay records of ``profile`` (:func:`unpactlib.replay.replay_records`, answered by
+    ``model``, the untouched base model), computed once per base model, count, precision and
+    code, and kept in ``cache / "replay"``: every benchmark's target learns the same ones."""
+    n = profile.target.replay
+    if n == 0:
+        return []
+    key = digest(code_digest(("replay", "generation")), profile.model, n, profile.precision)
+    path = cache / "replay" / f"{key}.json"
+    if path.exists():
+        return read_json(path)
+    with mixed_precision(profile.precision):
+        records = replay_records(model, tok, n, batch_size=profile.generation_batch_size)
+    write_json(path, records)
+    return records
+
+
 def ensure_target(
     profile: Profile,
     bench: Benchmark,
@@ -158,10 +185,13 @@ def ensure_target(
     device: str = "auto",
     cache_dir: Path | str | None = None,
 ) -> tuple[Path, dict]:
-    """Fine-tune (once) the target model on ``bench``'s forget + retain items and corpus.
+    """Fine-tune (once) the target model on the items and corpus documents of ``bench``'s
+    trained splits (:meth:`Benchmark.train_records`), and on ``profile.target.replay`` replay
+    records (:func:`unpactlib.replay.replay_records`, the base model's own answers).
 
     Training stops at the first check where forget and retain accuracy (correct at
-    ``profile.target.tau``) both reach ``profile.target.min_accuracy``. A profile with
+    ``profile.target.tau``) both reach ``profile.target.min_accuracy``; each check also
+    records utility accuracy. A profile with
     ``target_models`` (``paper``) names the target itself: it is returned as is, untrained.
 
     Returns:
@@ -176,17 +206,24 @@ def ensure_target(
     if _complete(folder):
         return folder, read_json(folder / RECORD_FILE)
     model, tok = load_model(profile.model, device=device, seed=seed)
+    replay = ensure_replay(profile, model, tok, cache)
     model.requires_grad_(True)
 
     def check(m: PreTrainedModel) -> dict[str, float]:
         batch = profile.generation_batch_size
         return {
             split: accuracy(
-                answer_table(m, tok, bench[split], tau=profile.target.tau, batch_size=batch)[
-                    "correct"
-                ]
+                answer_table(
+                    m,
+                    tok,
+                    bench[split],
+                    tau=profile.target.tau,
+                    batch_size=batch,
+                    mc_scoring=bench.mc_scoring(split),
+                )["correct"]
             ).value
-            for split in ("forget", "retain")
+            for split in CHECKED
+            if split in bench.splits
         }
 
     start = time.perf_counter()
@@ -195,17 +232,18 @@ def ensure_target(
             model,
             tok,
             chat_format(tok),
-            bench.train_records(),
+            bench.train_records() + replay,
             profile.target,
             check,
             seed,
-            texts=bench.corpus_texts(),
+            texts=bench.corpus_texts(CORPUS[profile.target.corpus]),
         )
     record = {
         "epochs": history.epochs,
         "seconds": round(time.perf_counter() - start, 1),
         "epoch_loss": history.epoch_loss,
         "checks": history.checks,
+        "replay": replay,
         "config": asdict(profile.target),
         "precision": profile.precision,
         "seed": seed,
@@ -229,7 +267,8 @@ def ensure_unlearned(
 ) -> tuple[Path, dict]:
     """Unlearn (once) ``bench``'s forget set from the target model with ``method``.
 
-    The forget set is ``bench.prompts("forget")``, the retain set ``bench.prompts("retain")``,
+    The forget and retain sets are :meth:`Benchmark.unlearning_sets` (``forget`` and
+    ``retain_train``: unlearning never sees the retain-eval items it is scored on),
     the settings ``profile.unlearn_config(bench.name, method)``.
 
     Returns:
@@ -237,7 +276,7 @@ def ensure_unlearned(
     """
     get_method(method)
     cache = Path(cache_dir or default_cache_dir())
-    forget, retain = bench.prompts("forget"), bench.prompts("retain")
+    forget, retain = bench.unlearning_sets()
     cfg = profile.unlearn_config(bench.name, method)
     settings = method_settings(cfg, method)
     key = unlearned_key(profile, bench, method, target.name, settings, seed)

@@ -73,7 +73,8 @@ def check_range(name: str, value: float, low: float, high: float) -> None:
 
 @dataclass(frozen=True)
 class TargetConfig:
-    """How the target model is fine-tuned on a benchmark's forget + retain QA pairs."""
+    """How the target model is fine-tuned on the QA pairs of a benchmark's trained splits
+    (:data:`unpactlib.benchmarks.TRAINED_SPLITS`) and their corpus documents."""
 
     lr: float = 3e-4
     batch_size: int = 8
@@ -82,6 +83,17 @@ class TargetConfig:
     min_accuracy: float = 0.8  # stop once forget and retain accuracy both reach this
     tau: float = 0.5  # ROUGE-L recall threshold of the stop rule's correctness
     weight_decay: float = 0.0
+    # replay: this many everyday requests with the base model's own answers are learned beside
+    # the facts in every epoch (unpactlib.replay), so the target keeps its general answers;
+    # 0: none
+    replay: int = 0
+    # the corpus documents learned with the language-model loss: "forget" (the forget
+    # documents, which VerbMem quotes) or "trained" (the documents of every trained split)
+    corpus: str = "trained"
+
+    def __post_init__(self) -> None:
+        check_choice("corpus", self.corpus, ("forget", "trained"))
+        check_range("replay", self.replay, 0, 64)
 
 
 @dataclass(frozen=True)
@@ -174,16 +186,18 @@ PROFILES: dict[str, Profile] = {
     "embedded": Profile(
         name="embedded",
         model="embedded",
-        # the first 12 items of every split (24 to 41 ship): what fits `make reproduce` into
-        # 30 minutes on 2 CPU cores; a batch of 4 keeps the optimiser steps per epoch of the
-        # settings search (24 news items in batches of 8)
-        n_per_split=12,
-        target=TargetConfig(eval_every=2, batch_size=4),
+        # every item of every split
+        n_per_split=None,
+        # replay of the base model's own answers keeps the target's general knowledge
+        # of the corpus only the forget documents (VerbMem quotes them): the QA pairs carry
+        # the facts, and the other documents would double the tokens of every epoch
+        target=TargetConfig(eval_every=2, batch_size=8, max_epochs=16, replay=32, corpus="forget"),
         unlearn=UnlearnConfig(
-            lr=4e-5, epochs=3, batch_size=4, retain_weight=1.0, npo_beta=0.1, tv_epochs=3
+            lr=4e-5, epochs=3, batch_size=8, retain_weight=1.0, npo_beta=0.1, tv_epochs=3
         ),
-        # found on news by scripts/tune_unlearning.py (data/results/embedded/tuning/news.jsonl)
-        # and used unchanged on books and wmdp; *_klr take their *_gdr learning rate
+        # chosen by unpactlib.tuning.choose from the search on news's tuning splits
+        # (scripts/tune_unlearning.py, data/results/embedded/tuning/news.jsonl) and used
+        # unchanged on books and wmdp
         unlearn_settings=EMBEDDED_SETTINGS,
         generation_batch_size=32,
         # float32: on a CPU without bfloat16 instructions bf16 autocast is about 3x slower,

@@ -203,22 +203,22 @@ def evaluate(
     tau: float = 0.5,
     batch_size: int = 16,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Score a model on every split of ``bench`` and on its VerbMem prompts.
+    """Score a model on every split of ``bench`` (paraphrased splits included:
+    :meth:`Benchmark.split_names`) and on its VerbMem prompts.
 
     Returns:
         The per-item answer table (all splits), the VerbMem table, and a summary:
         accuracy per split, KnowMem (mean ROUGE-L F1 of QA answers) on forget and retain,
         VerbMem (mean ROUGE-L F1 of continuations) where the benchmark has prompts.
     """
-    items = answer_splits(model, tok, bench, list(bench.splits), tau=tau, batch_size=batch_size)
+    names = bench.split_names()
+    items = answer_splits(model, tok, bench, names, tau=tau, batch_size=batch_size)
     verb = (
         verbmem_table(model, tok, bench.verbmem, batch_size=batch_size)
         if bench.verbmem
         else pd.DataFrame()
     )
-    summary = {
-        f"{s}": accuracy(items[items.split == s]["correct"].tolist()).value for s in bench.splits
-    }
+    summary = {f"{s}": accuracy(items[items.split == s]["correct"].tolist()).value for s in names}
     for s in ("forget", "retain"):
         part = items[(items.split == s) & items.rouge_f1.notna()]
         if len(part):
@@ -231,7 +231,8 @@ def evaluate(
 def unlearning_metrics(items: pd.DataFrame) -> dict[str, object]:
     """T1's numbers from a table with ``split``, ``correct_before`` and ``correct_after``:
     accuracy per split before and after, forget efficacy, and the destructive rate on the
-    retain split and on the utility split (each with its counts)."""
+    retain (retain-eval) split and on the utility split, each also on the paraphrased
+    forget and retain items where they were scored (each with its counts)."""
     out: dict[str, object] = {}
     for split in items.split.unique():
         part = items[items.split == split]
@@ -239,7 +240,9 @@ def unlearning_metrics(items: pd.DataFrame) -> dict[str, object]:
         out[f"{split} score"] = float(part.correct_after.mean())
     rates = {
         "forget efficacy": ("forget", forget_efficacy),
+        "forget efficacy (paraphrase)": ("forget_paraphrase", forget_efficacy),
         "destructive rate": ("retain", destructive_rate),
+        "destructive rate (paraphrase)": ("retain_paraphrase", destructive_rate),
         "utility destructive rate": ("utility", destructive_rate),
     }
     for name, (split, rate) in rates.items():
@@ -252,7 +255,7 @@ def unlearning_metrics(items: pd.DataFrame) -> dict[str, object]:
 
 
 def rate_record(rate: Rate, confidence: float = 0.95) -> dict[str, object]:
-    """A rate as stored in results: counts, value, bootstrap interval, and a short text."""
+    """A rate as stored in results: counts, value, Wilson interval, and a short text."""
     low, high = rate.ci(confidence)
     text = f"{rate.numerator}/{rate.denominator}"
     if rate.denominator:

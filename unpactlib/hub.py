@@ -11,6 +11,14 @@ unpact's records.
   gold choice's text) (+ ``subject`` for MMLU);
 * corpus: ``text``.
 
+Every QA and multiple-choice record also has ``doc_id``, its source document
+(:func:`attach_doc_ids`): for MUSE forget QA pairs, the first forget-corpus text that contains
+the answer; where no source is known (MUSE retain QA, whose source ``raw/retain2`` is not
+read; WMDP and MMLU questions) the record's own id. The hub has no paraphrases (no record has
+``paraphrase``, so the paraphrased splits are absent), no ``retain_train`` split (unlearning
+then trains on ``retain``, :meth:`unpactlib.benchmarks.Benchmark.unlearning_sets`) and no
+tuning splits.
+
 ``split`` says on which side of the unlearning request a record lies: ``"forget"``,
 ``"retain"`` or ``"utility"`` (VerbMem records are ``"forget"``; corpus records are
 ``"forget"`` or ``"retain"``). ``id`` is ``f"{source}-{part}-{index:05d}"`` with ``source``
@@ -230,7 +238,23 @@ def _load_muse(name: str, files: _Files) -> dict[str, list[dict]]:
     ]
     for part, split in (("forget_corpus", "forget"), ("retain_corpus", "retain")):
         parts[part] = _corpus(name, part, split, rows(part, ("text",)))
+    # the retain QA pairs come from raw/retain2, which is not read: each is its own document
+    parts["forget"] = attach_doc_ids(parts["forget"], parts["forget_corpus"])
+    parts["retain"] = attach_doc_ids(parts["retain"], [])
     return parts
+
+
+def attach_doc_ids(items: list[dict], corpus: Sequence[dict]) -> list[dict]:
+    """Each item with ``doc_id``: the id of the first ``corpus`` document whose text contains
+    the item's answer (case-insensitive), else the item's own id (an item whose source is
+    unknown is its own document, so statistics that resample documents treat it alone)."""
+    texts = [(d["id"], d["text"].lower()) for d in corpus]
+    out = []
+    for r in items:
+        answer = str(r["answer"]).lower().strip()
+        doc = next((i for i, t in texts if answer and answer in t), r["id"])
+        out.append({**r, "doc_id": doc})
+    return out
 
 
 def _load_wmdp(domain: str, files: _Files) -> dict[str, list[dict]]:
@@ -249,15 +273,20 @@ def _load_wmdp(domain: str, files: _Files) -> dict[str, list[dict]]:
     retain_docs = _rows(
         files.paths(WMDP_CORPORA_REPO, f"{domain}-retain-corpus/train-*.parquet"), ("text",)
     )
+    # no WMDP or MMLU question names its source text: each is its own document
     return {
-        "forget": [
-            _choice_record(source, "forget", "forget", r, i) for i, r in enumerate(questions)
-        ],
+        "forget": attach_doc_ids(
+            [_choice_record(source, "forget", "forget", r, i) for i, r in enumerate(questions)],
+            [],
+        ),
         "retain": [],
-        "utility": [
-            _choice_record(source, "utility", "utility", r, i, subject=True)
-            for i, r in enumerate(mmlu)
-        ],
+        "utility": attach_doc_ids(
+            [
+                _choice_record(source, "utility", "utility", r, i, subject=True)
+                for i, r in enumerate(mmlu)
+            ],
+            [],
+        ),
         "forget_corpus": _corpus(source, "forget_corpus", "forget", forget_docs),
         "retain_corpus": _corpus(source, "retain_corpus", "retain", retain_docs),
     }

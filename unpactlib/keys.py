@@ -34,7 +34,7 @@ PACKAGE = __name__.rsplit(".", 1)[0]
 # code digest
 NOT_CODE = frozenset({"config", "paths", "results", "keys", "records", "benchmarks", "hub"})
 # the roots of the code that computes a target model and an unlearned model
-TARGET_CODE = ("training", "evaluation", "models")
+TARGET_CODE = ("training", "evaluation", "models", "replay")
 UNLEARN_CODE = ("unlearn.loop", "unlearn.losses", "models")
 # files that enter an unlearned model's digest alone, without what they import: the dispatch
 # to the method and the weight storage
@@ -132,10 +132,11 @@ def method_code(method: str) -> str:
 
 
 def target_key(profile: Profile, bench: Benchmark, seed: int) -> str:
-    """Key of a target model: training code, base model, training data, settings,
-    precision, seed."""
-    data = [bench.train_records(), bench.corpus_texts()]
-    code = code_digest(TARGET_CODE)
+    """Key of a target model: training code (with :mod:`unpactlib.cache`, which holds the
+    stop rule's checks and the replay), base model, training data, settings, precision,
+    seed."""
+    data = [bench.train_records(), bench.corpus_texts()]  # every trained document: a superset
+    code = [code_digest(TARGET_CODE), code_digest(("cache",), follow=False)]
     return digest(code, profile.model, data, asdict(profile.target), profile.precision, seed)
 
 
@@ -150,7 +151,7 @@ def unlearned_key(
     """Key of an unlearned model: the method's code, its target (by folder name), the
     method's settings (:func:`method_settings`), the forget and retain prompts, precision,
     seed."""
-    forget, retain = bench.prompts("forget"), bench.prompts("retain")
+    forget, retain = bench.unlearning_sets()
     return digest(
         method_code(method), target_name, method, settings, forget, retain, profile.precision, seed
     )

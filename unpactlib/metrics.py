@@ -1,7 +1,7 @@
 """The study's scores: answer correctness and the three rates (defined in book/methods.md).
 
-Every rate is a :class:`Rate` (the counts behind a share); :meth:`Rate.ci` and
-:func:`bootstrap_ci` give its bootstrap 95 % confidence interval.
+Every rate is a :class:`Rate` (the counts behind a share); :meth:`Rate.ci` gives its Wilson
+score confidence interval (:func:`unpactlib.stats.wilson`), 95 % unless asked otherwise.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 from rouge_score import rouge_scorer
-from scipy.stats import bootstrap
+
+from unpactlib.stats import wilson
 
 
 @lru_cache(maxsize=1)
@@ -62,37 +62,6 @@ def exact_match(prediction: str, reference: str) -> bool:
     return normalise_answer(prediction) == normalise_answer(reference)
 
 
-def bootstrap_ci(
-    successes: Sequence[bool],
-    confidence: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Percentile-bootstrap confidence interval of the share of ``True`` in ``successes``.
-
-    ``scipy.stats.bootstrap`` (percentile method, ``n_resamples`` resamples of the items
-    with replacement, random generator seeded with ``seed``, so the interval is reproducible).
-
-    Degenerate cases: no items gives ``(nan, nan)``; one item, or items all ``True`` or all
-    ``False``, give the point itself as both ends (every resample has the same share).
-    """
-    x = np.asarray(successes, dtype=float)
-    if x.size == 0:
-        return float("nan"), float("nan")
-    if x.min() == x.max():
-        return float(x[0]), float(x[0])
-    res = bootstrap(
-        (x,),
-        np.mean,
-        confidence_level=confidence,
-        n_resamples=n_resamples,
-        method="percentile",
-        rng=seed,
-        vectorized=True,
-    )
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
-
-
 @dataclass(frozen=True)
 class Rate:
     """A share with the counts behind it; ``value`` is NaN when nothing qualifies."""
@@ -104,13 +73,11 @@ class Rate:
     def value(self) -> float:
         return self.numerator / self.denominator if self.denominator else float("nan")
 
-    def ci(
-        self, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
-    ) -> tuple[float, float]:
-        """Bootstrap confidence interval of :attr:`value` (see :func:`bootstrap_ci`): the
-        items are ``numerator`` successes and ``denominator - numerator`` failures."""
-        items = [True] * self.numerator + [False] * (self.denominator - self.numerator)
-        return bootstrap_ci(items, confidence, n_resamples, seed)
+    def ci(self, confidence: float = 0.95) -> tuple[float, float]:
+        """Wilson score interval of :attr:`value` at ``confidence``
+        (:func:`unpactlib.stats.wilson` of ``numerator`` out of ``denominator``); returns
+        ``(low, high)``, ``(nan, nan)`` when the denominator is 0."""
+        return wilson(self.numerator, self.denominator, confidence)
 
     def __str__(self) -> str:
         return f"{self.value:.1%} ({self.numerator}/{self.denominator})"

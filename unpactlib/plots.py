@@ -13,6 +13,8 @@ import seaborn as sns
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from .stats import cluster_bootstrap
+
 
 def contribution_heatmap(
     tokens: Sequence[Sequence[str]],
@@ -186,29 +188,125 @@ def _short(text: object, n: int = 80) -> str:
     return html.escape(text if len(text) <= n else text[: n - 1] + "…")
 
 
+# F4's answer columns: (kind, heading), the ProbAb pair only where the table has it
+EXAMPLE_KINDS = [
+    ("FocusOnKey", "FocusOnKey prompt"),
+    ("control", "control prompt (random words emphasised)"),
+    ("ProbAb", "ProbAb prompt"),
+    ("ProbAb control", "ProbAb control (random words deleted)"),
+]
+
+
+def _answer_cell(r: pd.Series, kind: str) -> str:
+    """One answer of F4 with a tick or a cross; for ProbAb and its control, the prompt sent
+    (the question with tokens deleted) in small print above it."""
+    mark = "✔" if bool(r[f"correct_{kind}"]) else "✘"
+    cell = f"{_short(r[f'prediction_{kind}'])} {mark}"
+    if kind.startswith("ProbAb"):
+        cell = f"<small><i>{_short(r[f'prompt_{kind}'], 120)}</i></small><br>{cell}"
+    return f"<td>{cell}</td>"
+
+
 def recovery_examples(tables: dict[str, pd.DataFrame]) -> str:
-    """F4 as an HTML table: per method, the lost item FocusOnKey recovered (or the first),
-    with the original model's KeyTokens marked, the gold answer, and the unlearned model's
-    answers to the FocusOnKey and control prompts."""
+    """F4 as an HTML table: per method, one lost item (the first that FocusOnKey recovered,
+    else the first ProbAb recovered, else the first), with the original model's KeyTokens
+    marked, the gold answer, and the unlearned model's answers to the FocusOnKey and control
+    prompts and, where the tables have them, to the ProbAb prompt and its control (random
+    tokens deleted). With no lost item in any table, a sentence saying so."""
+    present = [t for t in tables.values() if len(t)]
+    if not present:
+        return (
+            "<p><i>No lost item</i>: no method made the unlearned model lose a forget item "
+            "that the target answered, so there is no example to show.</p>"
+        )
+    kinds = [(k, h) for k, h in EXAMPLE_KINDS if all(f"correct_{k}" in t for t in present)]
     cells = []
     for method, table in tables.items():
         if not len(table):
             continue
-        r = table.sort_values("correct_FocusOnKey", ascending=False).iloc[0]
+        order = [f"correct_{k}" for k in ("FocusOnKey", "ProbAb") if f"correct_{k}" in table]
+        r = table.sort_values(order, ascending=False, kind="stable").iloc[0]
         words = [w.strip("' ") for w in str(r.key_words).strip("[]").split(",") if w.strip()]
         cells.append(
             "<tr>"
             f"<td><b>{method}</b></td><td>{_marked(r.question, words)}</td>"
-            f"<td>{_short(r.answer)}</td>"
-            f"<td>{_short(r.prediction_FocusOnKey)} {'✔' if r.correct_FocusOnKey else '✘'}</td>"
-            f"<td>{_short(r.prediction_control)} {'✔' if r.correct_control else '✘'}</td>"
-            "</tr>"
+            f"<td>{_short(r.answer)}</td>" + "".join(_answer_cell(r, k) for k, _ in kinds) + "</tr>"
         )
+    answers = 46 // max(1, len(kinds))
+    cols = '<col style="width:10%"><col style="width:30%"><col style="width:14%">'
+    cols += f'<col style="width:{answers}%">' * len(kinds)
+    heads = "".join(f"<th>unlearned, {h}</th>" for _, h in kinds)
     return (
         '<table style="width:100%; table-layout:fixed; word-break:break-word">'
-        '<col style="width:10%"><col style="width:40%"><col style="width:14%">'
-        '<col style="width:18%"><col style="width:18%">'
-        "<tr><th>method</th><th>question (KeyTokens of the original model marked)</th>"
-        "<th>gold (target answered it)</th><th>unlearned, FocusOnKey prompt</th>"
-        "<th>unlearned, control prompt</th></tr>" + "".join(cells) + "</table>"
+        + cols
+        + "<tr><th>method</th><th>question (KeyTokens of the original model marked)</th>"
+        "<th>gold (target answered it)</th>" + heads + "</tr>" + "".join(cells) + "</table>"
     )
+
+
+def class_change_intervals(
+    classes: pd.DataFrame, confidence: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """F5's numbers: the mean contribution change of each word class per benchmark and
+    method, with the percentile interval of a bootstrap that resamples *prompts*
+    (:func:`unpactlib.stats.cluster_bootstrap`, clusters = prompt ids): the tokens of one
+    prompt are not independent draws.
+
+    Args:
+        classes: :func:`unpactlib.token_classes.class_change_table` rows with columns
+            ``benchmark``, ``method``, ``id``, ``class`` and ``change``.
+
+    Returns:
+        One row per benchmark, method and class (in order of first appearance): ``mean``,
+        ``low``, ``high``, ``tokens`` and ``prompts``.
+    """
+    rows = []
+    for (b, m, c), part in classes.groupby(["benchmark", "method", "class"], sort=False):
+        mean, low, high = cluster_bootstrap(
+            part["change"].to_numpy(float), part["id"].tolist(), confidence=confidence, seed=seed
+        )
+        rows.append(
+            {
+                "benchmark": b,
+                "method": m,
+                "class": c,
+                "mean": mean,
+                "low": low,
+                "high": high,
+                "tokens": len(part),
+                "prompts": part["id"].nunique(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def class_change_bars(
+    summary: pd.DataFrame,
+    methods: Sequence[str],
+    benchmarks: Sequence[str],
+    palette: dict[str, str] | None = None,
+) -> Figure:
+    """F5: bars of :func:`class_change_intervals` (one panel per benchmark, one bar per
+    method and class, error bars its interval)."""
+    methods, benchmarks = list(methods), list(benchmarks)
+    palette = palette or {"function": "#d95f02", "content": "#1b9e77"}
+    kinds = [c for c in palette if c in set(summary["class"])]
+    fig, axes = plt.subplots(
+        1, len(benchmarks), figsize=(3.6 * len(benchmarks), 3), sharey=True, squeeze=False
+    )
+    width = 0.8 / max(1, len(kinds))
+    for ax, b in zip(axes[0], benchmarks):
+        for j, c in enumerate(kinds):
+            part = summary[(summary.benchmark == b) & (summary["class"] == c)]
+            part = part.set_index("method").reindex(methods)
+            xs = np.arange(len(methods)) + (j - (len(kinds) - 1) / 2) * width
+            err = np.vstack([part["mean"] - part["low"], part["high"] - part["mean"]])
+            ax.bar(xs, part["mean"], width, color=palette[c], label=c)
+            ax.errorbar(xs, part["mean"], yerr=err, fmt="none", ecolor="0.2", lw=1, capsize=2)
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_xticks(range(len(methods)), methods, rotation=45, fontsize=7)
+        ax.set_title(f"benchmark = {b}", fontsize=9)
+    axes[0][0].set_ylabel("change of C after unlearning (nats)")
+    axes[0][-1].legend(title="class", fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -12,6 +12,15 @@ The weights are never touched: only the question is rewritten, then answered.
 * **both**: ProbAb's deletion first, then FocusOnKey's emphasis of the key words that remain.
 * **control**: the same template emphasising as many random non-key tokens, so recovery cannot
   come from the prompt merely being longer.
+* **ProbAb control**: as many random non-key tokens deleted as ProbAb deletes, so recovery
+  cannot come from the prompt merely being shorter or garbled.
+
+Each probe is compared with its control on the same lost items (:func:`probe_vs_control`:
+paired difference, Newcombe interval, exact McNemar test; pooled over runs with an interval
+that resamples documents, :func:`pooled_probe_vs_control`). The *positive control*
+(:func:`positive_control`) asks the target itself the rewritten prompts: a rewriting that
+stops the model that knows the answer from giving it says nothing about what the unlearned
+model still knows.
 
 Multiple-choice items: the rewriting applies to the whole user message of the prompt/answer
 pair (``mc_prompt``: question, lettered options, "Answer with the letter of the correct
@@ -25,12 +34,11 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
 from transformers import PreTrainedModel
 from transformers import PreTrainedTokenizerBase as Tokenizer
 
@@ -40,6 +48,7 @@ from .evaluation import Answered, answer
 from .metrics import Rate, recovery_rate, top1_return_rate
 from .multiple_choice import user_message
 from .prompting import EncodedQuestion, encode_question, token_words
+from .stats import Paired, cluster_bootstrap, paired, pooled_rate
 
 Template = Callable[[str, list[str]], str]
 
@@ -115,7 +124,7 @@ TEMPLATES: dict[str, Template] = {
     "ask_twice": ask_twice,
 }
 
-KINDS = ("FocusOnKey", "ProbAb", "both", "control")
+KINDS = ("FocusOnKey", "ProbAb", "both", "control", "ProbAb control")
 
 # Where FocusOnKey's KeyTokens come from: the model before (the default) or after unlearning.
 KEY_SOURCES = ("original", "unlearned")
@@ -149,6 +158,14 @@ def random_control(
     rng = random.Random(seed)
     chosen = sorted(rng.sample(candidates, min(len(keys), len(candidates))))
     return emphasise(q.text, token_words(q, chosen), template)
+
+
+def random_deletion(q: EncodedQuestion, keys: list[int], n: int, seed: int = 0) -> list[int]:
+    """ProbAb's control: ``n`` tokens drawn at random (seeded) from the tokens that are not
+    KeyTokens, ascending (fewer when there are fewer such tokens)."""
+    candidates = [i for i in range(len(q.ids)) if i not in set(keys)]
+    rng = random.Random(seed)
+    return sorted(rng.sample(candidates, min(n, len(candidates))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +251,8 @@ def item_prompts(
     deleted: Sequence[int] | None = None,
 ) -> dict[str, str]:
     """Every rewritten prompt of one item, by kind: ``FocusOnKey`` and ``control``, and with
-    ``deleted`` (ProbAb's tokens) also ``ProbAb`` and ``both``."""
+    ``deleted`` (ProbAb's tokens) also ``ProbAb``, ``both`` and ``ProbAb control`` (as many
+    random non-key tokens deleted, :func:`random_deletion` with ``control_seed``)."""
     if any(not 0 <= k < len(q.ids) for k in [*keys, *(deleted or [])]):
         raise ValueError(f"token index out of range for a {len(q.ids)}-token question")
     out = {
@@ -244,6 +262,7 @@ def item_prompts(
     if deleted is not None:
         out["ProbAb"] = probab(q, deleted)
         out["both"] = probab_focus(q, keys, deleted, template)
+        out["ProbAb control"] = probab(q, random_deletion(q, keys, len(deleted), control_seed))
     return {k: out[k] for k in KINDS if k in out}
 
 
@@ -267,35 +286,244 @@ def table_rates(table: pd.DataFrame, measure: str = "correct") -> dict[str, Rate
 
 
 # ---------------------------------------------------------------------------------------------
+# A probe against its control on the same lost items, and the positive control.
+
+# the control of each probe: random words emphasised for FocusOnKey, deleted for ProbAb
+CONTROLS = {"FocusOnKey": "control", "ProbAb": "ProbAb control"}
+
+
+def lost_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a recovery table lost to unlearning: ``correct_before`` and not
+    ``correct_after`` (every row of the recovery stage's tables, which hold only those)."""
+    if table.empty:
+        return table
+    before = table["correct_before"].astype(bool)
+    return table[before & ~table["correct_after"].astype(bool)]
+
+
+def _hits(rows: pd.DataFrame, column: str) -> list[bool]:
+    """``rows[column]`` as booleans; ``[]`` for no rows (a table without lost items lacks
+    the ProbAb columns); KeyError when rows lack the column."""
+    if rows.empty:
+        return []
+    if column not in rows:
+        raise KeyError(f"the recovery table has no column {column!r}")
+    return rows[column].astype(bool).tolist()
+
+
+def probe_vs_control(
+    table: pd.DataFrame,
+    probe: str = "FocusOnKey",
+    control: str = "control",
+    confidence: float = 0.95,
+) -> Paired:
+    """A probe against its control on the lost items of one run's recovery table
+    (:func:`recover`): x = ``correct_<probe>``, y = ``correct_<control>`` on the same items,
+    their 2x2 table, the difference of the two recovery rates with Newcombe's paired interval
+    and the exact McNemar p-value (:func:`unpactlib.stats.paired`). ``n == 0`` (difference and
+    interval NaN, p = 1) when nothing was lost."""
+    rows = lost_rows(table)
+    return paired(_hits(rows, f"correct_{probe}"), _hits(rows, f"correct_{control}"), confidence)
+
+
+@dataclass(frozen=True)
+class PooledComparison:
+    """A probe against its control on the lost items of several runs together."""
+
+    pairs: Paired  # the 2x2 table of every pooled row, its McNemar p and Newcombe interval
+    clusters: int  # distinct documents among the pooled rows
+    diff: float  # probe's recovery rate minus the control's (nan with no rows)
+    low: float  # interval of diff, by `interval`
+    high: float
+    interval: str  # "cluster bootstrap", "Newcombe" (every resample alike) or "none"
+
+    @property
+    def p(self) -> float:
+        """The exact McNemar p-value of the pooled rows (taken as independent)."""
+        return self.pairs.p
+
+
+def pooled_probe_vs_control(
+    tables: Sequence[pd.DataFrame],
+    probe: str,
+    control: str,
+    clusters: Mapping[str, Hashable],
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> PooledComparison:
+    """:func:`probe_vs_control` pooled over the recovery tables of several runs (methods).
+
+    The pooled rows are not independent: the same item is lost to several methods, and the
+    items of one source document share their facts. The interval of the difference therefore
+    resamples documents: the :func:`unpactlib.stats.cluster_bootstrap` percentile interval of
+    the mean of ``correct_<probe> - correct_<control>`` over the pooled rows, with
+    ``clusters[id]`` the document of each item (an id missing from ``clusters`` is its own
+    document). Where every resample gives the same difference (no discordant row, or a single
+    document) Newcombe's paired interval of the pooled rows stands in, so the interval never
+    has zero width. The McNemar p-value (``.p``) is the exact test on the pooled 2x2 table,
+    which treats the rows as independent: read it beside the interval, not instead of it.
+    """
+    x: list[bool] = []
+    y: list[bool] = []
+    groups: list[Hashable] = []
+    for table in tables:
+        rows = lost_rows(table)
+        x += _hits(rows, f"correct_{probe}")
+        y += _hits(rows, f"correct_{control}")
+        groups += [clusters.get(i, i) for i in rows["id"]] if len(rows) else []
+    pairs = paired(x, y, confidence)
+    if not x:
+        nan = float("nan")
+        return PooledComparison(pairs, 0, nan, nan, nan, "none")
+    diff = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
+    est, low, high = cluster_bootstrap(diff, groups, np.mean, n_resamples, seed, confidence)
+    how = "cluster bootstrap"
+    if low == high:
+        low, high, how = pairs.low, pairs.high, "Newcombe"
+    return PooledComparison(pairs, len(set(groups)), est, low, high, how)
+
+
+def positive_control(table: pd.DataFrame, kind: str = "FocusOnKey") -> Rate:
+    """The positive control of one kind of prompt: among the items the target answered
+    correctly (``correct_before``), how many the target also answers correctly when asked
+    the rewritten prompt of ``kind`` (``original_correct_<kind>``, written when
+    :func:`recover` is given ``original``). A prompt that stops the model that knows the
+    answer from giving it cannot show that the unlearned model still knows it. Returns the
+    counts as a :class:`~unpactlib.metrics.Rate` (``Rate(0, 0)`` with no such item)."""
+    if table.empty:
+        return Rate(0, 0)
+    known = table[table["correct_before"].astype(bool)]
+    hits = _hits(known, f"original_correct_{kind}")
+    return Rate(sum(hits), len(hits))
+
+
+def pooled_positive_control(
+    tables: Sequence[pd.DataFrame],
+    kind: str,
+    clusters: Mapping[str, Hashable],
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[int, int, float, float]:
+    """:func:`positive_control` over the tables of several runs of one target: each distinct
+    (item, prompt) pair once (the target's answer to the same prompt is the same in every
+    run, so the first answer seen counts; FocusOnKey's prompt of an item is the same for every
+    method), with the interval of :func:`unpactlib.stats.pooled_rate`, which resamples the
+    documents ``clusters[id]``.
+    Returns ``(k, n, low, high)``; ``(0, 0, nan, nan)`` with no such item."""
+    seen: dict[tuple[str, str], bool] = {}
+    for table in tables:
+        if table.empty:
+            continue
+        known = table[table["correct_before"].astype(bool)]
+        hits = _hits(known, f"original_correct_{kind}")
+        prompts = known[f"prompt_{kind}"].astype(str).tolist() if hits else []
+        for i, text, hit in zip(known["id"], prompts, hits):
+            seen.setdefault((i, text), hit)
+    ids = [i for i, _ in seen]
+    return pooled_rate(
+        list(seen.values()), [clusters.get(i, i) for i in ids], confidence, n_resamples, seed
+    )
+
+
+def fmt_share(k: int, n: int, low: float, high: float) -> str:
+    """``"k/n = P % [L, H]"`` with the given interval, each in percent rounded to a whole
+    number; ``"no items"`` when ``n == 0``."""
+    if n == 0:
+        return "no items"
+    return f"{k}/{n} = {100 * k / n:.0f} % [{100 * low:.0f}, {100 * high:.0f}]"
+
+
+def fmt_difference(diff: float, low: float, high: float) -> str:
+    """A difference of two shares in percentage points with its interval,
+    ``"+12 pp [-3, +27]"``; ``"–"`` when it is NaN (no items)."""
+    if np.isnan(diff):
+        return "–"
+    return f"{100 * diff:+.0f} pp [{100 * low:+.0f}, {100 * high:+.0f}]"
+
+
+def comparison_table(
+    tables: Mapping[str, pd.DataFrame],
+    clusters: Mapping[str, Hashable],
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each probe of :data:`CONTROLS` against its control, per run and pooled over the runs.
+
+    Args:
+        tables: recovery tables by run label (the unlearning method).
+        clusters: the document of each item id (:func:`pooled_probe_vs_control`).
+
+    Returns:
+        One row per probe and run, then one per probe with run ``"pooled"``; columns
+        ``probe``, ``control``, ``run``, ``lost`` (items, or pooled rows: an item once per
+        run that lost it), ``documents`` (distinct documents among them), ``probe recovered``,
+        ``control recovered``, ``probe only``, ``control only`` (the discordant items),
+        ``diff``, ``low``, ``high``, ``interval`` (Newcombe per run; cluster bootstrap over
+        documents pooled) and ``p`` (exact McNemar). A probe whose columns no table has
+        (ProbAb without unlearned scores) is left out.
+    """
+    rows = []
+    for probe, control in CONTROLS.items():
+        if not any(f"correct_{probe}" in t for t in tables.values()):
+            continue
+        for run, table in tables.items():
+            pr = probe_vs_control(table, probe, control, confidence)
+            how = "Newcombe" if pr.n else "none"
+            docs = {clusters.get(i, i) for i in lost_rows(table).get("id", [])}
+            row = _comparison_row(probe, control, run, pr, len(docs), pr.low, pr.high, how)
+            rows.append(row)
+        pooled = pooled_probe_vs_control(
+            list(tables.values()), probe, control, clusters, confidence, seed=seed
+        )
+        rows.append(
+            _comparison_row(
+                probe,
+                control,
+                "pooled",
+                pooled.pairs,
+                pooled.clusters,
+                pooled.low,
+                pooled.high,
+                pooled.interval,
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def _comparison_row(
+    probe: str,
+    control: str,
+    run: str,
+    pr: Paired,
+    documents: int,
+    low: float,
+    high: float,
+    how: str,
+) -> dict[str, object]:
+    return {
+        "probe": probe,
+        "control": control,
+        "run": run,
+        "lost": pr.n,
+        "documents": documents,
+        "probe recovered": pr.both + pr.x_only,
+        "control recovered": pr.both + pr.y_only,
+        "probe only": pr.x_only,
+        "control only": pr.y_only,
+        "diff": pr.diff,
+        "low": low,
+        "high": high,
+        "interval": how,
+        "p": pr.p,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # Sensitivity to alpha and beta: KeyTokens per grid point, rewritten prompts without repeats.
 
 GridPoint = tuple[float, int]
-
-
-def pooled_counts(t2: pd.DataFrame) -> pd.DataFrame:
-    """Recovered and lost items per kind, summed over the methods of a T2 table (rows with
-    ``kind``, ``numerator``, ``denominator``; one template)."""
-    return t2.groupby("kind")[["numerator", "denominator"]].sum()
-
-
-def pooled_text(pooled: pd.DataFrame, kind: str) -> str:
-    """``"n of d (p %)"`` for one kind of :func:`pooled_counts`."""
-    n, d = pooled.loc[kind] if kind in pooled.index else (0, 0)
-    return f"{n} of {d} ({100 * n / d:.0f} %)" if d else "none (no lost items)"
-
-
-def beats_control(pooled: pd.DataFrame, kind: str, level: float = 0.05) -> tuple[bool, float]:
-    """Whether ``kind`` recovered more lost items than the random control, by a one-sided
-    Fisher exact test on the pooled counts (:func:`pooled_counts`) at ``level``, and its
-    p-value (1.0 when either has no lost items)."""
-    if kind not in pooled.index or "control" not in pooled.index:
-        return False, 1.0
-    n, d = pooled.loc[kind]
-    c, dc = pooled.loc["control"]
-    if not d or not dc:
-        return False, 1.0
-    p = fisher_exact([[n, d - n], [c, dc - c]], alternative="greater").pvalue
-    return p < level, p
 
 
 def keytoken_grid(
@@ -362,7 +590,7 @@ def grid_rates(
     correct_before: Mapping[str, bool],
     correct_after: Mapping[str, bool],
 ) -> pd.DataFrame:
-    """Recovery (or top-1 return) rate of each kind at each grid point, with bootstrap CIs.
+    """Recovery (or top-1 return) rate of each kind at each grid point, with Wilson intervals.
 
     Args:
         gp: from :func:`grid_prompts`.
@@ -425,7 +653,8 @@ def recover(
     """Prompt-side recovery of the forget items, answered by ``model`` (weights untouched).
 
     Kinds of prompt (:data:`KINDS`): ``FocusOnKey`` and its random ``control``
-    always; ``ProbAb`` (our reading) and ``both`` when ``unlearned_scores`` is given.
+    always; ``ProbAb`` (our reading), ``both`` and ``ProbAb control`` when
+    ``unlearned_scores`` is given.
 
     Args:
         model: the unlearned model.

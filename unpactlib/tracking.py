@@ -120,6 +120,31 @@ def lost_positive(keys: Sequence[int], before: Sequence[float], after: Sequence[
     return sum(1 for k in keys if before[k] > 0 and after[k] <= 0)
 
 
+def key_contrast(
+    keys: Sequence[int], before: Sequence[float], after: Sequence[float]
+) -> dict[str, float]:
+    """RQ1's comparison on one prompt, each a mean of ``C_after - C_before``:
+
+    * ``key change``: over the KeyTokens ``keys``;
+    * ``other change``: over the other tokens;
+    * ``random change``: the expected mean over ``len(keys)`` tokens drawn at random without
+      replacement from all tokens, which is exactly the mean over all tokens (every token is
+      drawn with the same probability), so no draws are needed.
+
+    NaN where the set is empty.
+    """
+    change = score_change(before, after)
+    chosen = np.zeros(change.size, dtype=bool)
+    chosen[list(keys)] = True
+    ok = ~np.isnan(change)
+    key, other = change[chosen & ok], change[~chosen & ok]
+    return {
+        "key change": float(key.mean()) if key.size else np.nan,
+        "other change": float(other.mean()) if other.size else np.nan,
+        "random change": float(change[ok].mean()) if keys and ok.any() else np.nan,
+    }
+
+
 def _pairs(rows: Sequence[dict], method: str, original: str) -> list[tuple[dict, dict]]:
     """(original row, method row) for every prompt scored under both models, in row order."""
     by = {(r["id"], r["model"]): r for r in rows}
@@ -156,8 +181,8 @@ def token_changes(rows: Sequence[dict], method: str, original: str = "original")
 def prompt_tracking(rows: Sequence[dict], method: str, original: str = "original") -> pd.DataFrame:
     """One row per prompt: the original KeyTokens' mean contribution before and after (NaN
     when there are none), how many of them lose a positive contribution, the overlap of the
-    two models' KeyToken sets (Jaccard, and whether they are the same set), and the mean
-    change over all tokens."""
+    two models' KeyToken sets (Jaccard, and whether they are the same set), the mean
+    change over all tokens, and :func:`key_contrast`'s three changes."""
     out = []
     for b, a in _pairs(rows, method, original):
         keys = b["keys"]
@@ -174,6 +199,7 @@ def prompt_tracking(rows: Sequence[dict], method: str, original: str = "original
                 "mean change": float(np.mean(score_change(b["scores"], a["scores"])))
                 if b["scores"]
                 else np.nan,
+                **key_contrast(keys, b["scores"], a["scores"]),
             }
         )
     return pd.DataFrame(out)

@@ -35,8 +35,19 @@ class AttributionResult:
     compare: pd.DataFrame | None  # deletion against captum's methods (None: not run)
 
 
-def _first(items: list[dict], n: int) -> list[dict]:
-    return items[:n] if n > 0 else items
+def spread(items: list[dict], n: int) -> list[dict]:
+    """``n`` of ``items`` (all when ``n`` is 0) spread over their documents: the first item
+    of every document in order, then the second of every document, and so on, so a sample
+    covers as many documents (``doc_id``; an item without one is its own) as it can."""
+    if n <= 0 or n >= len(items):
+        return items
+    rank: dict[str, int] = {}
+    order = []
+    for k, r in enumerate(items):
+        doc = r.get("doc_id", r["id"])
+        order.append((rank.get(doc, 0), k))
+        rank[doc] = rank.get(doc, 0) + 1
+    return [items[k] for _, k in sorted(order)[:n]]
 
 
 def _ablated(record: dict, mc_span: str) -> tuple[int, int] | None:
@@ -145,14 +156,15 @@ def run_attribution(
     alpha: float = 0.5,
     beta: int = 3,
     answer: str = "gold",
-    n_retain: int = 10,
-    n_utility: int = 10,
+    n_retain: int = 16,
+    n_utility: int = 16,
     mc_span: str = "stem",
     n_compare: int = 3,
 ) -> AttributionResult:
     """Every token's contribution ``C(x_i, y)`` to the answer, under the target (``model``
-    ``"original"``) and each unlearned model, on all forget prompts and the first
-    ``n_retain`` retain and ``n_utility`` utility prompts (0: all); then the KeyToken
+    ``"original"``) and each unlearned model, on all forget prompts and ``n_retain`` retain
+    and ``n_utility`` utility prompts (0: all), spread over their documents (:func:`spread`);
+    then the KeyToken
     tracking of each method against the target, and, for ``n_compare > 0``, deletion
     against captum's attribution methods on the first ``n_compare`` forget prompts.
 
@@ -168,8 +180,8 @@ def run_attribution(
     bench = study.bench
     prompts = (
         bench.prompts("forget")
-        + _first(bench.prompts("retain"), n_retain)
-        + _first(bench["utility"], n_utility)
+        + spread(bench.prompts("retain"), n_retain)
+        + spread(bench["utility"], n_utility)
     )
     settings = {
         "alpha": alpha,

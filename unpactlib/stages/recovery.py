@@ -1,5 +1,6 @@
-"""The recovery stage: FocusOnKey, its control, ProbAb and both on the lost forget items
-(T2, F4), and FocusOnKey's sensitivity to alpha and beta."""
+"""The recovery stage: FocusOnKey and its control, ProbAb and its control, and both, on the
+lost forget items (T2, F4), the target's answers to the same prompts (the positive control),
+and FocusOnKey's sensitivity to alpha and beta."""
 
 from __future__ import annotations
 
@@ -155,8 +156,9 @@ def run_recovery(
 ) -> RecoveryResult:
     """Prompt-side recovery of every forget item the target knew and the unlearned model
     lost, per method: FocusOnKey with each of ``templates`` (``"all"`` or keys of
-    :data:`unpactlib.recovery.TEMPLATES`) and its random control, ProbAb and both; the
-    target answers the first template's prompts too; the sensitivity of FocusOnKey to the
+    :data:`unpactlib.recovery.TEMPLATES`) and its random control, ProbAb and its random
+    control, and both; the target answers the first template's prompts too (the positive
+    control, columns ``original_correct_<kind>``); the sensitivity of FocusOnKey to the
     KeyToken rule over ``grid_alphas`` x ``grid_betas`` (comma-separated numbers).
 
     Needs the target stage's ``items.csv`` and the attribution stage's

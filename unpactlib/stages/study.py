@@ -11,7 +11,8 @@ from ..config import Profile, get_profile
 from ..paths import RESULTS_DIR
 from ..results import run_dir
 
-SPLITS = ("forget", "retain", "utility")  # the splits T1 scores before and after unlearning
+# the splits T1 scores before and after unlearning (retain: the retain-eval split)
+SPLITS = ("forget", "retain", "utility", "forget_paraphrase", "retain_paraphrase")
 ANSWERS = ("gold", "greedy")  # the answer y that attribution scores
 MC_SPANS = ("stem", "question")  # what of a multiple-choice prompt attribution ablates
 

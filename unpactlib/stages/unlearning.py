@@ -28,6 +28,13 @@ class UnlearningResult:
     items: dict[str, pd.DataFrame] = field(default_factory=dict)  # method -> per-item table
 
 
+def t1_splits(study: Study) -> list[str]:
+    """The :data:`SPLITS` of T1 that the study's benchmark has (a hub benchmark has no
+    paraphrases)."""
+    have = study.bench.split_names()
+    return [s for s in SPLITS if s in have]
+
+
 def _target_answers(study: Study, target: Path, target_seed: int, tau: float) -> pd.DataFrame:
     """The target's answers to the T1 splits: from the target stage's ``items.csv`` when it
     exists, else computed."""
@@ -39,11 +46,11 @@ def _target_answers(study: Study, target: Path, target_seed: int, tau: float) ->
         model, tok = load_target(target, study.device)
         with mixed_precision(study.profile.precision):
             before = answer_splits(
-                model, tok, study.bench, SPLITS, tau=tau,
+                model, tok, study.bench, t1_splits(study), tau=tau,
                 batch_size=study.profile.generation_batch_size,
             )  # fmt: skip
         del model
-    wanted = {(r["id"], s) for s in SPLITS for r in study.bench[s]}
+    wanted = {(r["id"], s) for s in t1_splits(study) for r in study.bench[s]}
     return before[[(i, s) in wanted for i, s in zip(before.id, before.split)]]
 
 
@@ -77,7 +84,12 @@ def run_unlearning(
             model, tok = load_unlearned(path, study.device)
             with mixed_precision(prof.precision):
                 after = answer_splits(
-                    model, tok, bench, SPLITS, tau=tau, batch_size=prof.generation_batch_size
+                    model,
+                    tok,
+                    bench,
+                    t1_splits(study),
+                    tau=tau,
+                    batch_size=prof.generation_batch_size,
                 )
             del model
             items = before[["id", "split", "question", "answer", "prediction", "correct"]].merge(
@@ -113,7 +125,8 @@ def run_unlearning(
         losses[method] = read_json(out / "losses.json")
         tables[method] = read_table(out / "items.csv")
     target_row = {
-        f"{s} score": before[before.split == s].correct.astype(bool).mean() for s in SPLITS
+        f"{s} score": before[before.split == s].correct.astype(bool).mean()
+        for s in t1_splits(study)
     }
     t1 = pd.DataFrame([{"method": "target", **target_row}, *rows]).set_index("method")
     return UnlearningResult(method_list, before, t1, losses, tables)

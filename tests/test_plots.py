@@ -1,0 +1,75 @@
+"""F4's example table and F5's intervals, on small hand-made tables."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from unpactlib.plots import (
+    class_change_bars,
+    class_change_intervals,
+    recovery_examples,
+)
+from unpactlib.stats import cluster_bootstrap
+
+
+def _recovery(correct_focus: list[bool], probab: bool = True) -> pd.DataFrame:
+    n = len(correct_focus)
+    t = pd.DataFrame(
+        {
+            "id": [f"i{k}" for k in range(n)],
+            "question": [f"Who leads guild {k}?" for k in range(n)],
+            "answer": ["Selwyn"] * n,
+            "key_words": ["['guild']"] * n,
+            "prediction_FocusOnKey": [f"focus {k}" for k in range(n)],
+            "correct_FocusOnKey": correct_focus,
+            "prediction_control": [f"control {k}" for k in range(n)],
+            "correct_control": [False] * n,
+        }
+    )
+    if probab:
+        for kind in ("ProbAb", "ProbAb control"):
+            t[f"prompt_{kind}"] = [f"leads guild {k}? ({kind})" for k in range(n)]
+            t[f"prediction_{kind}"] = [f"{kind} {k}" for k in range(n)]
+            t[f"correct_{kind}"] = [False] * n
+    return t
+
+
+def test_recovery_examples_pick_a_recovered_item_and_show_probab_and_its_control():
+    html = recovery_examples({"ga": _recovery([False, True]), "rmu": _recovery([])})
+    assert html.count("<tr><td>") == 1  # a run without lost items has no row
+    assert "focus 1 ✔" in html and "focus 0" not in html  # the recovered item
+    assert "<mark>guild</mark>" in html
+    assert "ProbAb control (random words deleted)" in html
+    assert "ProbAb control 1 ✘" in html and "leads guild 1? (ProbAb control)" in html
+    # tables without the ProbAb columns: FocusOnKey and the control only
+    plain = recovery_examples({"ga": _recovery([False, False], probab=False)})
+    assert "ProbAb" not in plain and "control 0 ✘" in plain
+    nothing = recovery_examples({"ga": _recovery([]), "tv": pd.DataFrame()})
+    assert "No lost item" in nothing and "so there is no example to show" in nothing
+
+
+def test_class_change_intervals_resample_prompts():
+    classes = pd.DataFrame(
+        {
+            "benchmark": ["news"] * 6,
+            "method": ["ga"] * 6,
+            "id": ["p1", "p1", "p1", "p2", "p2", "p3"],
+            "class": ["function", "function", "content", "function", "content", "function"],
+            "change": [-1.0, -3.0, 0.5, 1.0, 0.5, 2.0],
+        }
+    )
+    summary = class_change_intervals(classes)
+    assert summary["class"].tolist() == ["function", "content"]
+    function = summary.iloc[0]
+    assert function["mean"] == pytest.approx((-1 - 3 + 1 + 2) / 4)
+    assert (function["tokens"], function["prompts"]) == (4, 3)
+    expected = cluster_bootstrap([-1.0, -3.0, 1.0, 2.0], ["p1", "p1", "p2", "p3"])
+    assert (function["low"], function["high"]) == pytest.approx(expected[1:])
+    # content: every prompt's change is 0.5, so every resample gives 0.5
+    content = summary.iloc[1]
+    assert (content["mean"], content["low"], content["high"]) == (0.5, 0.5, 0.5)
+    fig = class_change_bars(summary, ["ga"], ["news"])
+    assert len(fig.axes) == 1
+    plt.close(fig)

@@ -1,0 +1,32 @@
+"""Replay records: the base model's own answers to everyday requests, never a utility item."""
+
+from __future__ import annotations
+
+import pytest
+
+from unpactlib.benchmarks import UTILITY_FILE
+from unpactlib.metrics import normalise_answer
+from unpactlib.replay import REPLAY_PROMPTS, replay_records
+from unpactlib.results import read_jsonl
+
+
+def test_replay_prompts_ask_no_utility_question():
+    utility = read_jsonl(UTILITY_FILE)
+    prompts = [normalise_answer(p) for p in REPLAY_PROMPTS]
+    assert len(set(prompts)) == len(prompts) == 64
+    for item in utility:
+        question = normalise_answer(item["question"])
+        for p in prompts:
+            assert question not in p, (item["question"], p)
+
+
+def test_replay_records_are_the_models_greedy_answers(tiny_smol, tok):
+    from unpactlib.generation import greedy_answers
+
+    records = replay_records(tiny_smol, tok, 3, max_new_tokens=4)
+    expected = greedy_answers(tiny_smol, tok, REPLAY_PROMPTS[:3], max_new_tokens=4)
+    assert [r["answer"] for r in records] == [a for a in expected if a]
+    assert all(r["split"] == "replay" and r["id"].startswith("replay-") for r in records)
+    assert replay_records(tiny_smol, tok, 0) == []
+    with pytest.raises(ValueError, match="n=65"):
+        replay_records(tiny_smol, tok, 65)

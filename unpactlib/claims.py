@@ -1,0 +1,202 @@
+"""The inputs of the verdict rules, read from a results folder, and the verdicts.
+
+:func:`collect` turns the run folders of one profile and seed into the tidy tables that
+:mod:`unpactlib.verdicts` judges; :func:`judge` applies the three rules. The claims page
+(``notebooks/07_claims.ipynb``) is these two calls and the sentences of :data:`SENTENCES`,
+chosen by each verdict.
+
+Clusters: a forget, retain or holdout item belongs to its source document
+(``<benchmark>/<doc_id>``, from the benchmark's files; an item without one is its own
+document); a utility item is the same question on every benchmark, so it is its own cluster
+across benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import results, tracking
+from .benchmarks import BENCHMARKS, load_benchmark
+from .recovery import CONTROLS
+from .token_classes import class_change_table
+from .unlearn import METHODS
+from .verdicts import Verdict, rq1_verdict, rq2_verdict, rq3_verdict
+
+PROBES = ("FocusOnKey", "ProbAb")
+
+
+@dataclass
+class ClaimInputs:
+    """What the verdict rules read, one row per prompt or item and unlearned model."""
+
+    runs: list[tuple[str, str]]  # (benchmark, method) with finished recovery
+    rq1_forget: pd.DataFrame  # forget prompts: key_change, random_change, cluster
+    rq1_retain: pd.DataFrame  # retain-eval prompts: the same
+    rq2_items: pd.DataFrame  # lost forget items: <probe>, <probe> control, cluster
+    positive: tuple[int, int]  # the target's correct answers to its emphasis prompts, of n
+    rq3_prompts: pd.DataFrame  # retain and utility prompts: function_change, content_change
+    rq3_runs: pd.DataFrame  # per run: mean_change, destructive
+
+
+def clusters_of(benchmark: str) -> dict[str, str]:
+    """Item id -> cluster of every item of a synthetic benchmark's files (utility items:
+    ``utility/<id>``)."""
+    bench = load_benchmark(benchmark)
+    out = {}
+    for split, rows in bench.splits.items():
+        for r in rows:
+            if split == "utility":
+                out[r["id"]] = f"utility/{r['id']}"
+            else:
+                out[r["id"]] = f"{benchmark}/{r.get('doc_id', r['id'])}"
+    return out
+
+
+def _cluster(ids: Sequence[str], benchmark: str, known: dict[str, str]) -> list[str]:
+    return [known.get(i, f"{benchmark}/{i}") for i in ids]
+
+
+def finished_runs(root: Path, profile: str, seed: int = 0) -> list[tuple[str, str]]:
+    """(benchmark, method) pairs whose recovery stage finished, in registry order."""
+    return [
+        (b, m)
+        for b in BENCHMARKS
+        for m in METHODS
+        if (results.run_dir(root, profile, b, m, seed) / "recovery.json").exists()
+    ]
+
+
+def collect(root: Path, profile: str, seed: int = 0, template: str = "key_line") -> ClaimInputs:
+    """Read every finished run of ``profile`` and ``seed`` under ``root`` into the inputs of
+    the verdict rules (FocusOnKey and the positive control under ``template``)."""
+    runs = finished_runs(root, profile, seed)
+    f_rows, r_rows, lost, p_rows, run_rows = [], [], [], [], []
+    positive = [0, 0]
+    for b in sorted({b for b, _ in runs}, key=list(BENCHMARKS).index):
+        known = clusters_of(b)
+        target = results.run_dir(root, profile, b, "target", seed)
+        before = tracking.read_rows(target / "contributions.jsonl")
+        counted_positive = False
+        for m in [m for bb, m in runs if bb == b]:
+            folder = results.run_dir(root, profile, b, m, seed)
+            rows = before + tracking.read_rows(folder / "contributions.jsonl")
+            pp = tracking.prompt_tracking(rows, m)
+            pp["cluster"] = _cluster(pp["id"], b, known)
+            pp = pp.assign(benchmark=b, method=m).rename(
+                columns={"key change": "key_change", "random change": "random_change"}
+            )
+            f_rows.append(pp[pp.split == "forget"])
+            r_rows.append(pp[pp.split == "retain"])
+            # RQ3: class changes per prompt on retain and utility prompts
+            part = [r for r in rows if r["split"] in ("retain", "utility")]
+            classes = class_change_table(part)
+            classes = classes[classes.model == m]
+            per = classes.pivot_table(index="id", columns="class", values="change", aggfunc="mean")
+            per = per.reindex(columns=["function", "content"])
+            per = per.rename(columns=lambda c: f"{c}_change").reset_index()
+            per["cluster"] = _cluster(per["id"], b, known)
+            p_rows.append(per.assign(benchmark=b, method=m))
+            metrics = results.read_json(folder / "metrics.json")
+            run_rows.append(
+                {
+                    "benchmark": b,
+                    "method": m,
+                    "mean_change": float(classes["change"].mean()),
+                    "destructive": float(metrics["destructive rate"]),
+                }
+            )
+            # RQ2: lost items under each probe and its control
+            table = results.read_table(folder / f"recovery__{template}.csv")
+            gone = table[table.correct_before.astype(bool) & ~table.correct_after.astype(bool)]
+            cols = {}
+            for probe in PROBES:
+                for name, column in ((probe, probe), (f"{probe} control", CONTROLS[probe])):
+                    key = f"correct_{column}"
+                    cols[name] = gone[key].astype(bool) if key in gone else np.nan
+            items = pd.DataFrame(cols, index=gone.index).assign(
+                id=gone["id"].values, benchmark=b, method=m
+            )
+            items["cluster"] = _cluster(items["id"], b, known)
+            lost.append(items)
+            if not counted_positive:  # the target's answers: the same for every method
+                known_items = table[table.correct_before.astype(bool)]
+                col = "original_correct_FocusOnKey"
+                if col in known_items:
+                    positive[0] += int(known_items[col].astype(bool).sum())
+                    positive[1] += len(known_items)
+                    counted_positive = True
+
+    def cat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    return ClaimInputs(
+        runs,
+        cat(f_rows),
+        cat(r_rows),
+        cat(lost),
+        (positive[0], positive[1]),
+        cat(p_rows),
+        pd.DataFrame(run_rows),
+    )
+
+
+def judge(inputs: ClaimInputs, seed: int = 0) -> dict[str, Verdict]:
+    """The three verdicts (:mod:`unpactlib.verdicts`) of ``inputs``, by claim."""
+    items = inputs.rq2_items
+    probes = [
+        p for p in PROBES if all(c in items and items[c].notna().all() for c in (p, f"{p} control"))
+    ]
+    return {
+        "RQ1": rq1_verdict(inputs.rq1_forget, inputs.rq1_retain, seed=seed),
+        "RQ2": rq2_verdict(inputs.rq2_items, inputs.positive, probes=probes, seed=seed),
+        "RQ3": rq3_verdict(inputs.rq3_prompts, inputs.rq3_runs, seed=seed),
+    }
+
+
+# One sentence per claim and verdict, for the claims page: it never asserts agreement that
+# the verdict does not give.
+SENTENCES: dict[str, dict[str, str]] = {
+    "RQ1": {
+        "agrees": "Unlearning took the contribution off the key words of the forgotten "
+        "prompts, beyond what random tokens and the retain prompts lost: our measurement "
+        "agrees with the paper.",
+        "partly": "The key words of the forgotten prompts lost more contribution than random "
+        "tokens, but no more than key words on prompts that were not unlearned: part of the "
+        "fall is what any change does to the largest contributions, so our measurement "
+        "agrees only in part.",
+        "does not": "The key words of the forgotten prompts lost no more contribution than "
+        "random tokens: our measurement does not support the paper's first claim.",
+        "inconclusive": "The measurement could not decide the first claim.",
+    },
+    "RQ2": {
+        "agrees": "Emphasising the key words brought back much of what was forgotten, more "
+        "than emphasising random words: our measurement agrees with the paper.",
+        "partly": "A prompt-side probe brought back more forgotten answers than its random "
+        "control, but not much of what was forgotten: our measurement agrees only in part.",
+        "does not": "No prompt-side probe brought back more forgotten answers than its random "
+        "control: at this scale our measurement does not support the paper's second claim.",
+        "inconclusive": "The emphasis prompts stopped the target itself from answering, or "
+        "nothing was forgotten: the second claim cannot be judged here.",
+    },
+    "RQ3": {
+        "agrees": "Function and content words both lost contribution on prompts unlearning "
+        "was not aimed at, and the runs whose tokens lost more destroyed more: our "
+        "measurement agrees with the paper.",
+        "partly": "Our measurement agrees with the paper's third claim only in part: the "
+        "token contributions and the damage do not move together in every respect the "
+        "claim needs.",
+        "does not": "Function words did not lose contribution where unlearning destroyed "
+        "knowledge: our measurement does not support the paper's third claim.",
+        "inconclusive": "The measurement could not decide the third claim.",
+    },
+}
+
+
+def sentence(verdict: Verdict) -> str:
+    """The claims page's sentence for ``verdict`` (:data:`SENTENCES`)."""
+    return SENTENCES[verdict.claim][verdict.verdict]
