@@ -47,3 +47,28 @@ def test_npo_gdr_lowers_forget_likelihood(tok, tiny_smol):
         after = sequence_logprob(model, f).sum().item()
     assert len(losses) == 3
     assert after < before - 1.0
+
+
+def test_freeze_embeddings_keeps_the_tied_embeddings_and_trains_the_layers(tok, tiny_smol):
+    from unpactlib.config import TargetConfig
+    from unpactlib.training import finetune_target
+
+    records = [
+        {"question": "Who leads the Amber Ferry Guild?", "answer": "Selwyn Thornmoor"},
+        {"question": "Where did the Iron Signal Trust build its school?", "answer": "Dunport"},
+    ]
+    for freeze in (False, True):
+        model = copy.deepcopy(tiny_smol).requires_grad_(True)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        cfg = TargetConfig(
+            lr=1e-3, batch_size=2, max_epochs=1, eval_every=1, freeze_embeddings=freeze
+        )
+        finetune_target(
+            model, tok, chat_format(tok), records, cfg, lambda m: {"forget": 0.0}, seed=0
+        )
+        after = dict(model.named_parameters())
+        emb = "model.embed_tokens.weight"
+        assert model.lm_head.weight is model.model.embed_tokens.weight  # tied
+        assert torch.equal(before[emb], after[emb]) is freeze
+        layers = [n for n in before if n.startswith("model.layers.")]
+        assert all(not torch.equal(before[n], after[n]) for n in layers if "weight" in n)

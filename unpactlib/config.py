@@ -90,6 +90,10 @@ class TargetConfig:
     # the corpus documents learned with the language-model loss: "forget" (the forget
     # documents, which VerbMem quotes) or "trained" (the documents of every trained split)
     corpus: str = "trained"
+    # freeze the token embeddings (with tied weights, also the output head): Adam moves every
+    # row of a trained embedding by about lr per step, however small its gradient, which
+    # shifts the log-probabilities of every answer; frozen, only the layers learn the facts
+    freeze_embeddings: bool = False
 
     def __post_init__(self) -> None:
         check_choice("corpus", self.corpus, ("forget", "trained"))

@@ -153,10 +153,15 @@ def finetune_target(
     An epoch is every QA batch and every text batch, in an order shuffled by ``seed``.
     ``evaluate`` runs every ``cfg.eval_every`` epochs (and after the last); training stops at
     the first check where those values reach the threshold, or after ``cfg.max_epochs``.
+    With ``cfg.freeze_embeddings`` the token embeddings (and a tied output head) keep their
+    weights; they are left with ``requires_grad`` off.
     """
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    opt = adamw(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.freeze_embeddings:  # tied weights: the output head is frozen with them
+        model.get_input_embeddings().weight.requires_grad_(False)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    opt = adamw(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
     history = TrainHistory()
     bar = tqdm(range(1, cfg.max_epochs + 1), desc="fine-tuning target", unit="epoch")
     for epoch in bar:
