@@ -112,6 +112,8 @@ def test_target_settings_match_the_config(page):
     assert {r[0] for r in rows} == set(TargetConfig.__dataclass_fields__)
 
     def read(text: str, like: object) -> object:
+        if isinstance(like, bool):
+            return {"true": True, "false": False}[text.lower()]
         return text if isinstance(like, str) else float(text)
 
     for setting, default, value in rows:
