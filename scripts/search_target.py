@@ -24,7 +24,7 @@ from unpactlib.config import ParameterError, TargetConfig, check_choice, get_pro
 from unpactlib.evaluation import accuracy, answer_table
 from unpactlib.models import load_model
 from unpactlib.paths import RESULTS_DIR
-from unpactlib.results import read_jsonl, write_jsonl
+from unpactlib.results import append_jsonl, read_jsonl
 
 
 def parse_changes(items: list[str]) -> dict[str, object]:
@@ -65,7 +65,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # each check as it is made
     path = RESULTS_DIR / args.profile / "target_search" / f"{args.benchmark}.jsonl"
-    done = read_jsonl(path) if path.exists() else []
+    done = read_jsonl(path)
     if args.show:
         for row in done:
             last = row["checks"][-1]
@@ -88,7 +88,7 @@ def main() -> None:
         "checks": record["checks"],
         "base_utility": base_utility(args.profile, bench),
     }
-    write_jsonl(path, [*(read_jsonl(path) if path.exists() else []), row])
+    append_jsonl(path, row)
     print(json.dumps(row["checks"][-1]), "base utility", row["base_utility"])
 
 

@@ -37,7 +37,7 @@ from unpactlib.config import check_choice
 from unpactlib.keys import method_settings
 from unpactlib.paths import RESULTS_DIR
 from unpactlib.prompting import chat_format
-from unpactlib.results import read_jsonl, write_jsonl
+from unpactlib.results import append_jsonl, read_jsonl
 from unpactlib.tuning import choose, latest_target
 from unpactlib.unlearn import METHODS, unlearn
 
@@ -144,9 +144,8 @@ def main() -> None:
                     before["utility"], after["utility"]
                 ).value,
             }
-            rows.append(row)
             done.add(json.dumps(key, sort_keys=True))
-            write_jsonl(out, rows)
+            append_jsonl(out, row)  # searches of other methods may append side by side
             print(
                 f"{args.benchmark} {method} {row['changed']}: efficacy "
                 f"{row['forget efficacy']:.2f}, destructive {row['destructive rate']:.2f}, "

@@ -71,3 +71,30 @@ def test_glued_reads_the_values_a_notebook_glued(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps({"cells": cells}))
     assert glued(path) == {"v1": "agrees", "v2": "partly"}
+
+
+def _append_many(path: str, tag: str) -> None:
+    from unpactlib.results import append_jsonl
+
+    for k in range(25):
+        append_jsonl(Path(path), {"tag": tag, "k": k})
+
+
+def test_append_jsonl_from_processes_side_by_side_loses_no_row(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from unpactlib.results import append_jsonl, read_jsonl
+
+    path = tmp_path / "rows.jsonl"
+    assert append_jsonl(path, {"tag": "first", "k": 0}) == [{"tag": "first", "k": 0}]
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_append_many, args=(str(path), t)) for t in "ab"]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    rows = read_jsonl(path)
+    assert len(rows) == 51
+    for tag in "ab":  # each process's rows, all of them, in its own order
+        assert [r["k"] for r in rows if r["tag"] == tag] == list(range(25))
+    assert not [p for p in tmp_path.iterdir() if p.name != "rows.jsonl"]

@@ -7,6 +7,7 @@ temporary sibling and renamed, so an interrupted run never leaves a half-written
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
@@ -56,6 +57,21 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     """Atomically write one key-sorted JSON object per line."""
     text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
     return write_text_atomic(path, text)
+
+
+def append_jsonl(path: Path, row: dict) -> list[dict]:
+    """Add ``row`` to the rows of ``path`` (atomically, :func:`write_jsonl`) under an exclusive
+    lock on its folder, so processes that append to one file side by side lose no row;
+    returns every row now in the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        rows = [*read_jsonl(path), row]
+        write_jsonl(path, rows)
+        return rows
+    finally:
+        os.close(folder)  # closing releases the lock
 
 
 def read_jsonl(path: Path) -> list[dict]:
