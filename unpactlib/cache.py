@@ -38,7 +38,7 @@ from .models import (
 )
 from .paths import default_cache_dir
 from .prompting import chat_format
-from .replay import replay_records
+from .replay import REPLAY_QUESTIONS, replay_records
 from .results import read_json, write_json
 from .training import finetune_target
 from .unlearn import get_method, unlearn
@@ -162,17 +162,23 @@ def ensure_replay(
     profile: Profile, model: PreTrainedModel, tok: Tokenizer, cache: Path
 ) -> list[dict]:
     """The replay records of ``profile`` (:func:`unpactlib.replay.replay_records`, answered by
-    ``model``, the untouched base model), computed once per base model, count, precision and
-    code, and kept in ``cache / "replay"``: every benchmark's target learns the same ones."""
-    n = profile.target.replay
-    if n == 0:
+    ``model``, the untouched base model): ``target.replay`` everyday requests, then
+    ``target.replay_questions`` general-knowledge questions. Computed once per base model,
+    counts, precision and code, and kept in ``cache / "replay"``: every benchmark's target
+    learns the same ones."""
+    n, n_questions = profile.target.replay, profile.target.replay_questions
+    if n == 0 and n_questions == 0:
         return []
-    key = digest(code_digest(("replay", "generation")), profile.model, n, profile.precision)
+    code = code_digest(("replay", "generation"))
+    key = digest(code, profile.model, n, n_questions, profile.precision)
     path = cache / "replay" / f"{key}.json"
     if path.exists():
         return read_json(path)
+    batch = profile.generation_batch_size
     with mixed_precision(profile.precision):
-        records = replay_records(model, tok, n, batch_size=profile.generation_batch_size)
+        records = replay_records(model, tok, n, batch_size=batch) + replay_records(
+            model, tok, n_questions, batch_size=batch, prompts=REPLAY_QUESTIONS, name="question"
+        )
     write_json(path, records)
     return records
 

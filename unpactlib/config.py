@@ -87,6 +87,9 @@ class TargetConfig:
     # the facts in every epoch (unpactlib.replay), so the target keeps its general answers;
     # 0: none
     replay: int = 0
+    # and this many short general-knowledge questions about other facts than utility's
+    # (unpactlib.replay.REPLAY_QUESTIONS), with the base model's answers; 0: none
+    replay_questions: int = 0
     # the corpus documents learned with the language-model loss: "forget" (the forget
     # documents, which VerbMem quotes) or "trained" (the documents of every trained split)
     corpus: str = "trained"
@@ -98,6 +101,7 @@ class TargetConfig:
     def __post_init__(self) -> None:
         check_choice("corpus", self.corpus, ("forget", "trained"))
         check_range("replay", self.replay, 0, 64)
+        check_range("replay_questions", self.replay_questions, 0, 64)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""Replay: the base model's own answers to everyday requests, learned beside the facts.
+"""Replay: the base model's own answers to other requests, learned beside the facts.
 
 Fine-tuning a small model on a few hundred invented facts also moves what it answers about
-everything else (the utility split). The target is therefore fine-tuned on a second set of
-prompt/answer pairs: everyday requests (:data:`REPLAY_PROMPTS`) with the answers the untouched
-base model gives them (greedy, one line). Learning those pulls the target back towards the
-base model wherever the facts do not require a change. The requests are about daily life and
-never ask a utility question (a test checks that no utility question is, or is contained in,
-a request), so replay does not train on what utility scores; common words ("water", "short")
-may appear in both.
+everything else: after one epoch on the facts alone it answers "What is the capital of
+Russia?" with an invented name, and the utility split's cloze scores follow. The target is
+therefore fine-tuned on a second set of prompt/answer pairs with the answers the untouched
+base model gives them (greedy, one line): everyday requests (:data:`REPLAY_PROMPTS`) and
+short general-knowledge questions of the utility set's kinds about other facts
+(:data:`REPLAY_QUESTIONS`). Learning those pulls the target back towards the base model
+wherever the facts do not require a change. Neither list asks a question of the utility
+candidates' table, nor contains or is contained in one (tests check), so replay does not
+train on what utility scores; common words ("water", "capital") appear in both.
 """
 
 from __future__ import annotations
@@ -85,6 +87,77 @@ REPLAY_PROMPTS: tuple[str, ...] = (
     "What should I check before leaving on holiday?",
 )
 
+# Short general-knowledge questions of the utility set's kinds (capitals, sums, colours,
+# animals, time, science, authors and artists, places, opposites, jobs), about other facts:
+# none is, contains or is contained in a question of unpactlib.synthetic.general's table
+# (a test checks), so the utility split scores questions replay never asked.
+REPLAY_QUESTIONS: tuple[str, ...] = (
+    "What is the capital of Switzerland?",
+    "What is the capital of the Netherlands?",
+    "What is the capital of Chile?",
+    "What is the capital of Cuba?",
+    "What is the capital of Vietnam?",
+    "What is the capital of Indonesia?",
+    "What is the capital of New Zealand?",
+    "What is the capital of Iceland?",
+    "What is the capital of the Czech Republic?",
+    "What is the capital of Romania?",
+    "What is eight minus three?",
+    "What is two times six?",
+    "What is nine plus one?",
+    "What is fifty divided by five?",
+    "What is 6 + 3?",
+    "What is 9 - 4?",
+    "What colour is a lemon?",
+    "What colour is a carrot?",
+    "What colour is chocolate?",
+    "What colour is the night sky?",
+    "Which animal says baa?",
+    "What is a baby goat called?",
+    "What is a baby duck called?",
+    "How many legs does a dog have?",
+    "Which bird can copy human words?",
+    "What is the largest bird in the world?",
+    "Which animal has a shell and moves slowly on land?",
+    "Which day comes after Friday?",
+    "Which month comes before April?",
+    "How many days are in June?",
+    "Which season comes after summer?",
+    "Which planet is farthest from the Sun?",
+    "How many planets are in our solar system?",
+    "What do bees collect from flowers?",
+    "What is the chemical symbol for gold?",
+    "What do plants need from the Sun to grow?",
+    "Who wrote Don Quixote?",
+    "Who wrote War and Peace?",
+    "Who painted the ceiling of the Sistine Chapel?",
+    "Who composed the Moonlight Sonata?",
+    "Who invented the light bulb?",
+    "Who wrote The Adventures of Tom Sawyer?",
+    "What is the longest river in South America?",
+    "Which ocean lies between Europe and North America?",
+    "On which continent is Japan?",
+    "In which country is the Great Wall?",
+    "In which city is the Statue of Liberty?",
+    "Which language is mainly spoken in Argentina?",
+    "How many legs does a person have?",
+    "Which organ cleans the blood?",
+    "What is a candle usually made of?",
+    "What are most coins made of?",
+    "Who looks after sick animals?",
+    "Who teaches children at school?",
+    "Who delivers letters?",
+    "What is cheese made from?",
+    "Which fruit has white flesh and grows on palm trees?",
+    "What is the opposite of good?",
+    "What is the opposite of near?",
+    "What is the opposite of soft?",
+    "What is the opposite of clean?",
+    "How many sides does a rectangle have?",
+    "How many players are in a football team on the pitch?",
+    "What do you call a house made of snow blocks?",
+)
+
 
 def replay_records(
     model: PreTrainedModel,
@@ -94,9 +167,10 @@ def replay_records(
     batch_size: int = 16,
     max_new_tokens: int = 48,
     prompts: Sequence[str] = REPLAY_PROMPTS,
+    name: str = "replay",
 ) -> list[dict]:
     """The first ``n`` of ``prompts`` with ``model``'s greedy one-line answers, as QA records
-    (``id`` ``replay-<k>``, ``split`` ``replay``, ``question``, ``answer``); empty answers are
+    (``id`` ``<name>-<k>``, ``split`` ``replay``, ``question``, ``answer``); empty answers are
     left out. ``model`` should be the untouched base model."""
     if n < 0 or n > len(prompts):
         raise ValueError(f"n={n} replay prompts: allowed 0 <= n <= {len(prompts)}")
@@ -107,7 +181,7 @@ def replay_records(
         model, tok, asked, batch_size=batch_size, max_new_tokens=max_new_tokens, progress=False
     )
     return [
-        {"id": f"replay-{k:02d}", "split": "replay", "question": q, "answer": a.strip()}
+        {"id": f"{name}-{k:02d}", "split": "replay", "question": q, "answer": a.strip()}
         for k, (q, a) in enumerate(zip(asked, answers))
         if a.strip()
     ]
