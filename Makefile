@@ -202,13 +202,17 @@ verify: $(STAMP)
 	$(BIN)/python scripts/verify.py --profile $(PROFILE) $(if $(AGAINST),--against $(AGAINST),--ref $(REF))
 
 # The settings search on the tuning splits of TUNE_BENCHMARK, every method (resumes: settings
-# already in data/results/<profile>/tuning/ are skipped); `python scripts/tune_unlearning.py
-# news --choose` then prints the setting unpactlib.tuning.choose picks for each method.
+# already in data/results/<profile>/tuning/ are skipped), after the benchmark's target stage
+# and JOBS methods at a time; it then prints the setting unpactlib.tuning.choose picks for
+# each method (`python scripts/tune_unlearning.py news --choose` prints it again).
 TUNE_BENCHMARK ?= news
-tune: $(MODEL)
-	OMP_NUM_THREADS=$(THREADS) $(BIN)/python scripts/tune_unlearning.py $(TUNE_BENCHMARK) \
-		ga_gdr ga_klr npo_gdr npo_klr tv rmu --profile $(PROFILE) --threads $(THREADS)
+TUNE_METHODS ?= rmu tv ga_gdr ga_klr npo_gdr npo_klr
+tune: $(RUNS)/target-$(TUNE_BENCHMARK).done
+	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix tune-,$(TUNE_METHODS))
 	$(BIN)/python scripts/tune_unlearning.py $(TUNE_BENCHMARK) --choose --profile $(PROFILE)
+tune-%: $(MODEL)
+	OMP_NUM_THREADS=$(THREADS) $(BIN)/python scripts/tune_unlearning.py $(TUNE_BENCHMARK) $* \
+		--profile $(PROFILE) --threads $(THREADS)
 
 # Regenerate the synthetic benchmarks, then the utility split (scored by the base model).
 data: $(MODEL)
