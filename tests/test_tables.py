@@ -16,6 +16,7 @@ from unpactlib.tables import (
     chance_sentence,
     checks_table,
     correct_counts,
+    interpolated_check,
     score_table,
     split_table,
     t1_rates,
@@ -187,6 +188,18 @@ def test_checks_table_is_percent_per_epoch():
     assert table.index.name == "epoch" and list(table.index) == [1, 2]
     assert table.loc[2].tolist() == [87.5, 75.0, 90.0]
     assert checks_table([]).empty
+    assert interpolated_check(checks) is None
+
+
+def test_the_interpolated_check_is_apart_from_the_training_checks():
+    checks = [
+        {"epoch": 2, "forget": 0.875, "retain": 0.75, "utility": 0.8},
+        {"epoch": 2, "interpolate": 0.7, "forget": 0.8125, "retain": 0.75, "utility": 0.9},
+    ]
+    assert list(checks_table(checks).index) == [2]
+    assert "interpolate" not in checks_table(checks).columns
+    last = interpolated_check(checks)
+    assert last == {"epoch": 2, "interpolate": 0.7, "forget": 81.2, "retain": 75.0, "utility": 90.0}
 
 
 def test_t1_rates_name_both_destructive_rates_and_give_wilson_intervals():

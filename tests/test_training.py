@@ -72,3 +72,38 @@ def test_freeze_embeddings_keeps_the_tied_embeddings_and_trains_the_layers(tok, 
         assert torch.equal(before[emb], after[emb]) is freeze
         layers = [n for n in before if n.startswith("model.layers.")]
         assert all(not torch.equal(before[n], after[n]) for n in layers if "weight" in n)
+
+
+def test_interpolate_weights_is_the_weighted_mean_of_start_and_trained(tiny_smol):
+    from unpactlib.training import interpolate_weights
+
+    model = copy.deepcopy(tiny_smol)
+    name = "model.norm.weight"
+    start = {name: torch.zeros_like(dict(model.named_parameters())[name])}
+    with torch.no_grad():
+        dict(model.named_parameters())[name].fill_(2.0)
+    other = {n: p.detach().clone() for n, p in model.named_parameters() if n != name}
+    interpolate_weights(model, start, 0.7)
+    params = dict(model.named_parameters())
+    assert torch.allclose(params[name], torch.full_like(params[name], 0.7 * 2.0))  # 0 + 0.7 * 2
+    assert all(torch.equal(params[n], p) for n, p in other.items())  # not in start: untouched
+
+
+def test_finetune_target_interpolates_after_training_and_checks_again(tok, tiny_smol):
+    from unpactlib.config import TargetConfig
+    from unpactlib.training import finetune_target
+
+    records = [{"question": "Who leads the Amber Ferry Guild?", "answer": "Selwyn Thornmoor"}]
+    ends = {}
+    for weight in (1.0, 0.5):
+        model = copy.deepcopy(tiny_smol).requires_grad_(True)
+        cfg = TargetConfig(lr=1e-3, batch_size=1, max_epochs=1, eval_every=1, interpolate=weight)
+        history = finetune_target(
+            model, tok, chat_format(tok), records, cfg, lambda m: {"forget": 0.0}, seed=0
+        )
+        ends[weight] = {n: p.detach().clone() for n, p in model.named_parameters()}
+        assert len(history.checks) == (1 if weight == 1 else 2)
+    assert history.checks[-1] == {"epoch": 1, "interpolate": 0.5, "forget": 0.0}
+    start = dict(tiny_smol.named_parameters())
+    for n, p in ends[0.5].items():  # same seed, same training: half-way between the two
+        assert torch.allclose(p, (start[n] + ends[1.0][n]) / 2, atol=1e-6)

@@ -97,11 +97,16 @@ class TargetConfig:
     # row of a trained embedding by about lr per step, however small its gradient, which
     # shifts the log-probabilities of every answer; frozen, only the layers learn the facts
     freeze_embeddings: bool = False
+    # after the stop rule, the trained weights become theta0 + interpolate * (theta - theta0)
+    # (theta0: the base model's; WiSE-FT's weight-space ensemble), then checked once more;
+    # 1: the trained weights as they are
+    interpolate: float = 1.0
 
     def __post_init__(self) -> None:
         check_choice("corpus", self.corpus, ("forget", "trained"))
         check_range("replay", self.replay, 0, 64)
         check_range("replay_questions", self.replay_questions, 0, 64)
+        check_range("interpolate", self.interpolate, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,16 @@ PROFILES: dict[str, Profile] = {
         # replay of the base model's own answers keeps the target's general knowledge
         # of the corpus only the forget documents (VerbMem quotes them): the QA pairs carry
         # the facts, and the other documents would double the tokens of every epoch
-        target=TargetConfig(eval_every=2, batch_size=8, max_epochs=16, replay=32, corpus="forget"),
+        target=TargetConfig(
+            eval_every=2,
+            batch_size=8,
+            max_epochs=16,
+            replay=32,
+            replay_questions=64,
+            corpus="forget",
+            freeze_embeddings=True,
+            interpolate=0.7,
+        ),
         unlearn=UnlearnConfig(
             lr=4e-5, epochs=3, batch_size=8, retain_weight=1.0, npo_beta=0.1, tv_epochs=3
         ),

@@ -251,11 +251,26 @@ def target_sentence(
 
 def checks_table(checks: Sequence[Mapping[str, float]]) -> pd.DataFrame:
     """The target's training checks (``training["checks"]``: ``epoch`` and an accuracy per
-    checked split) as accuracy (%, one decimal), one row per check, index ``epoch``."""
-    if not checks:
+    checked split) as accuracy (%, one decimal), one row per check, index ``epoch``.
+
+    The check after the weights' interpolation (the one with an ``interpolate`` weight) is
+    left out: :func:`interpolated_check` returns it."""
+    trained = [c for c in checks if "interpolate" not in c]
+    if not trained:
         return pd.DataFrame(index=pd.Index([], name="epoch"))
-    table = pd.DataFrame(list(checks)).set_index("epoch")
+    table = pd.DataFrame(trained).set_index("epoch")
     return (table * 100).round(1)
+
+
+def interpolated_check(checks: Sequence[Mapping[str, float]]) -> dict[str, float] | None:
+    """The check made after the trained weights were interpolated towards the base model's
+    (:func:`unpactlib.training.finetune_target`), its accuracies in % (one decimal) beside
+    ``epoch`` and ``interpolate``; None when the weights were not interpolated."""
+    for c in checks:
+        if "interpolate" in c:
+            keep = ("epoch", "interpolate")
+            return {k: (v if k in keep else round(100 * v, 1)) for k, v in c.items()}
+    return None
 
 
 def t1_rates(t1: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:

@@ -127,6 +127,22 @@ def adamw(params: Iterable[torch.nn.Parameter], **kwargs: float) -> torch.optim.
     return torch.optim.AdamW(params, fused=True, **kwargs)
 
 
+@torch.no_grad()
+def interpolate_weights(
+    model: PreTrainedModel, start: dict[str, torch.Tensor], weight: float
+) -> None:
+    """Set every parameter named in ``start`` to ``start + weight * (current - start)``.
+
+    With ``start`` the weights before fine-tuning this is WiSE-FT's weight-space ensemble
+    (Wortsman et al., 2022): ``weight=0`` gives the starting model back, ``weight=1`` leaves
+    the fine-tuned one as it is.
+    """
+    params = dict(model.named_parameters())
+    for name, theta0 in start.items():
+        p = params[name]
+        p.copy_(theta0.to(p.device, p.dtype).lerp(p.detach(), weight))
+
+
 @dataclass
 class TrainHistory:
     """What happened during fine-tuning: losses per epoch and the checks of the stop rule."""
@@ -154,13 +170,19 @@ def finetune_target(
     ``evaluate`` runs every ``cfg.eval_every`` epochs (and after the last); training stops at
     the first check where those values reach the threshold, or after ``cfg.max_epochs``.
     With ``cfg.freeze_embeddings`` the token embeddings (and a tied output head) keep their
-    weights; they are left with ``requires_grad`` off.
+    weights; they are left with ``requires_grad`` off. With ``cfg.interpolate < 1`` the
+    trained weights are then interpolated towards the starting ones
+    (:func:`interpolate_weights`) and ``evaluate`` runs once more; that check, marked with
+    its ``interpolate`` weight, is the last of the history.
     """
     torch.manual_seed(seed)
     rng = random.Random(seed)
     if cfg.freeze_embeddings:  # tied weights: the output head is frozen with them
         model.get_input_embeddings().weight.requires_grad_(False)
     trained = [p for p in model.parameters() if p.requires_grad]
+    start = {}
+    if cfg.interpolate < 1:
+        start = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     opt = adamw(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
     history = TrainHistory()
     bar = tqdm(range(1, cfg.max_epochs + 1), desc="fine-tuning target", unit="epoch")
@@ -187,4 +209,10 @@ def finetune_target(
             if all(scores[k] >= cfg.min_accuracy for k in stop_on if k in scores):
                 break
     model.eval()
+    if start:
+        del opt  # the optimiser's state, before the evaluation's memory
+        interpolate_weights(model, start, cfg.interpolate)
+        scores = evaluate(model)
+        history.checks.append({"epoch": history.epochs, "interpolate": cfg.interpolate, **scores})
+        log.info("interpolated %.2f: %s", cfg.interpolate, scores)
     return history
