@@ -20,6 +20,7 @@ from unpactlib.tables import (
     score_table,
     split_table,
     t1_rates,
+    target_search_table,
     target_sentence,
     utility_share,
 )
@@ -234,3 +235,23 @@ def test_paraphrased_items_carry_their_pseudo_split_so_the_pages_score_them_apar
     assert {r["split"] for r in bench["forget_paraphrase"]} == {"forget_paraphrase"}
     assert {r["split"] for r in bench["forget"]} == {"forget"}
     assert {r["split"] for r in bench.prompts("retain_paraphrase")} == {"retain_paraphrase"}
+
+
+def test_target_search_table_reads_the_last_check_against_the_base_model():
+    row = {
+        "benchmark": "news",
+        "changes": {"replay_questions": 64, "freeze_embeddings": True},
+        "epochs": 12,
+        "base_utility": 0.8,
+        "checks": [
+            {"epoch": 2, "forget": 0.0, "retain": 0.0, "utility": 0.8},
+            {"epoch": 12, "forget": 0.9375, "retain": 0.8125, "utility": 0.72},
+        ],
+    }
+    table = target_search_table([row, {**row, "changes": {}}])
+    first = table.iloc[0].to_dict()
+    assert first["changes"] == "freeze_embeddings=True, replay_questions=64"
+    assert (first["forget"], first["retain-eval"], first["utility"]) == (93.8, 81.2, 72.0)
+    assert first["utility / base"] == 90.0  # 0.72 / 0.8
+    assert table.iloc[1]["changes"] == "-"
+    assert list(target_search_table([]).columns) == list(table.columns)

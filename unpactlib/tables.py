@@ -273,6 +273,29 @@ def interpolated_check(checks: Sequence[Mapping[str, float]]) -> dict[str, float
     return None
 
 
+def target_search_table(rows: Sequence[Mapping]) -> pd.DataFrame:
+    """The recorded target-recipe search (``scripts/search_target.py``'s records) as one row
+    per try: the benchmark, the settings changed from the profile's defaults at the time
+    (``"-"``: none), the epochs trained, the last check's accuracy (%) on forget, retain-eval
+    and utility, and utility as a share of the base model's (%)."""
+    out = []
+    for row in rows:
+        last = row["checks"][-1]
+        changes = ", ".join(f"{k}={v}" for k, v in sorted(row["changes"].items())) or "-"
+        out.append(
+            {
+                "benchmark": row["benchmark"],
+                "changes": changes,
+                "epochs": row["epochs"],
+                **{SPLIT_WORDS[s]: round(100 * last[s], 1) for s in ("forget", "retain")},
+                "utility": round(100 * last["utility"], 1),
+                "utility / base": round(100 * last["utility"] / row["base_utility"], 1),
+            }
+        )
+    columns = ["benchmark", "changes", "epochs", "forget", "retain-eval", "utility"]
+    return pd.DataFrame(out, columns=[*columns, "utility / base"])
+
+
 def t1_rates(t1: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """T1's rates per method as ``"k/n = P % [L, H]"`` (:func:`unpactlib.stats.fmt_rate`,
     Wilson interval at ``confidence``), named as in :data:`RATE_NAMES` (the destructive rate
