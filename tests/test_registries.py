@@ -73,6 +73,47 @@ def test_a_registered_method_and_benchmark_run_through_every_stage(throwaway):
     assert again.t1.drop(columns="seconds").equals(unlearning.t1.drop(columns="seconds"))
 
 
+def test_the_ladder_runs_on_lost_items_with_base_and_target_beside(throwaway):
+    import pandas as pd
+
+    study = stages.setup(
+        "smoke", "tinyfacts", results_dir=throwaway / "results", cache_dir=throwaway / "cache"
+    )
+    stages.run_target(study)
+    stages.run_unlearning(study, "throwaway")
+    stages.run_attribution(study, "throwaway", n_compare=0)
+    # the smoke model knows nothing: mark every forget item known before and lost after
+    run = throwaway / "results" / "smoke" / "tinyfacts__throwaway__s0"
+    items = pd.read_csv(run / "items.csv")
+    forget = items.split == "forget"
+    items.loc[forget, "correct_before"], items.loc[forget, "correct_after"] = True, False
+    items.to_csv(run / "items.csv", index=False)
+    stages.run_recovery(study, "throwaway", templates="key_line", grid_alphas="0.5", grid_betas="3")
+    ladder = stages.run_ladder(study, "throwaway", n_samples=2, relearn_steps=1, group_size=16)
+    table = ladder.tables["throwaway"]
+    assert sorted(table.model.unique()) == ["base", "target", "unlearned"]
+    assert set(table.id) == {"tf0", "tf3"}
+    for attack in (
+        "paraphrase",
+        "few-shot",
+        "sampling",
+        "int8",
+        "int4",
+        "relearn retain",
+        "relearn forget",
+        "FocusOnKey",
+        "FocusOnKey control",
+        "ProbAb",
+    ):
+        assert attack in ladder.attacks, attack
+    net = ladder.net.set_index("attack")
+    assert (net.n <= 2).all() and net.net[net.n > 0].between(-1, 1).all()
+    assert net.loc["paraphrase", "n"] == 0  # tinyfacts has no paraphrases: no items, no net
+    assert set(ladder.lens.model) == {"base", "target", "unlearned"}
+    again = stages.run_ladder(study, "throwaway", n_samples=2, relearn_steps=1, group_size=16)
+    pd.testing.assert_frame_equal(again.net, ladder.net)  # read back, not recomputed
+
+
 def test_registering_a_taken_benchmark_name_fails():
     with pytest.raises(ParameterError, match="registered already"):
         register_benchmark(BENCHMARKS["news"])

@@ -129,10 +129,11 @@ def prompt_attacks(
 
 def document_folds(records: Sequence[dict]) -> dict[str, int]:
     """Fold 0 or 1 of each record's id: the records' documents in sorted order alternate
-    between the folds, so a document's items share a fold."""
-    docs = sorted({r["doc_id"] for r in records})
-    fold = {d: i % 2 for i, d in enumerate(docs)}
-    return {r["id"]: fold[r["doc_id"]] for r in records}
+    between the folds, so a document's items share a fold (a record without ``doc_id`` is
+    its own document)."""
+    doc = {r["id"]: r.get("doc_id", r["id"]) for r in records}
+    fold = {d: i % 2 for i, d in enumerate(sorted(set(doc.values())))}
+    return {i: fold[d] for i, d in doc.items()}
 
 
 def weight_attacks(
@@ -213,7 +214,7 @@ def net_recovery(attacked: pd.DataFrame, base: pd.DataFrame, attack: str) -> Pai
     """An attack's success on the attacked model against the base model's on the same items
     (the rows of ``attacked`` that both tables answered): paired shares, their difference
     with Newcombe's interval, and the exact McNemar p (:func:`unpactlib.stats.paired`)."""
-    check_choice("attack", attack, ATTACKS)
+    check_choice("attack", attack, list(attacked.columns))
     both = attacked[[attack]].join(base[[attack]], rsuffix=" base", how="inner").dropna()
     return paired(both[attack].astype(bool).tolist(), both[f"{attack} base"].astype(bool).tolist())
 

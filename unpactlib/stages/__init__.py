@@ -1,4 +1,4 @@
-"""The study's four stages, each one function that the notebooks and the CLI call.
+"""The study's stages, each one function that the notebooks and the CLI call.
 
 Every stage of one benchmark starts from :func:`setup` (profile, benchmark items, folders,
 device) and:
@@ -13,12 +13,15 @@ device) and:
 :func:`run_target` fine-tunes the target and scores the base and target models;
 :func:`run_unlearning` unlearns with each method and scores the result (T1);
 :func:`run_attribution` computes every token's contribution under the target and each
-unlearned model (F2, F3, F5, F6); :func:`run_recovery` asks the rewritten prompts (T2, F4).
+unlearned model (F2, F3, F5, F6); :func:`run_recovery` asks the rewritten prompts (T2, F4);
+:func:`run_ladder` runs every recovery attack on the lost items, against the base model and
+the target.
 """
 
 from __future__ import annotations
 
 from .attribution import AttributionResult, run_attribution
+from .ladder import LadderResult, run_ladder
 from .recovery import RecoveryResult, run_recovery
 from .study import ANSWERS, MC_SPANS, SPLITS, Study, setup
 from .target import TargetResult, run_target
@@ -29,6 +32,7 @@ STAGES = {
     "unlearning": run_unlearning,
     "attribution": run_attribution,
     "recovery": run_recovery,
+    "ladder": run_ladder,
 }
 
 __all__ = [
@@ -37,11 +41,13 @@ __all__ = [
     "SPLITS",
     "STAGES",
     "AttributionResult",
+    "LadderResult",
     "RecoveryResult",
     "Study",
     "TargetResult",
     "UnlearningResult",
     "run_attribution",
+    "run_ladder",
     "run_recovery",
     "run_target",
     "run_unlearning",
