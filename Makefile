@@ -42,10 +42,10 @@ reproduce: results
 
 # Every stage and page notebook, without building the book (scripts/gpu_run.sh runs this).
 # Each benchmark is one chain of stage notebooks (target -> unlearning -> attribution ->
-# recovery); make runs JOBS stages at a time, longest chain first, then the pages that read
-# every benchmark.
+# recovery -> ladder); make runs JOBS stages at a time, longest chain first, then the pages
+# that read every benchmark.
 results: $(MODEL)
-	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix recovery-,$(ORDER))
+	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix ladder-,$(ORDER))
 	@$(MAKE) --no-print-directory pages
 
 # JOBS stage notebooks at a time with THREADS torch threads each (measure/bench_parallel.py
@@ -67,7 +67,7 @@ extras = $(if $(filter $*,$(EXTRAS)),,$(1))
 RUNS := .cache/make/$(PROFILE)
 RECORDS := data/results/$(PROFILE)
 LIB := $(shell find unpactlib -name '*.py') pyproject.toml
-STAGES := target unlearn attribution recovery
+STAGES := target unlearn attribution recovery ladder
 STAGE_STAMPS := $(foreach b,$(ORDER),$(foreach s,$(STAGES),$(RUNS)/$(s)-$(b).done))
 # named here, so make never takes a stamp for an intermediate file and deletes it
 $(STAGE_STAMPS) $(STAGE_STAMPS:.done=.args):
@@ -85,23 +85,29 @@ NOTEBOOK_target := 01_target
 NOTEBOOK_unlearn := 02_unlearn
 NOTEBOOK_attribution := 03_attribution
 NOTEBOOK_recovery := 04_recovery
+NOTEBOOK_ladder := 09_ladder
 PAGES_target := targets
 PAGES_unlearn := unlearn
 PAGES_attribution := attribution
 PAGES_recovery := recovery
+PAGES_ladder := ladder
 AFTER_unlearn := target
 AFTER_attribution := unlearn
 AFTER_recovery := attribution
+AFTER_ladder := recovery
 ARGS_target = -p profile $(PROFILE) -p benchmark $*
 ARGS_unlearn = $(ARGS_target)
 ARGS_attribution = $(ARGS_target) $(call extras,-f $(PARAMS)/attribution-lean.yaml)
 ARGS_recovery = $(ARGS_target) $(call extras,-f $(PARAMS)/recovery-lean.yaml)
+ARGS_ladder = $(ARGS_target)
 COUNTS_attribution = --results $*__
 COUNTS_recovery = --results $*__
+COUNTS_ladder = --results $*__
 RECORDS_target = '$(RECORDS)/$*__target__s0/config.json'
 RECORDS_unlearn = --exclude __target__ '$(RECORDS)/$*__*__s0/config.json'
 RECORDS_attribution = '$(RECORDS)/$*__*__s0/attribution_*.json'
 RECORDS_recovery = '$(RECORDS)/$*__*__s0/recovery_config.json'
+RECORDS_ladder = '$(RECORDS)/$*__*__s0/ladder_config.json' '$(RECORDS)/$*__target__s0/ladder_reference.json'
 
 define stage_rules
 $(1)-%: $$(RUNS)/$(1)-%.done ;

@@ -118,3 +118,18 @@ def test_the_strongest_attack_has_the_largest_net_recovery():
         index=list("abcd"),
     )
     assert strongest_attack(attacked, base) == "few-shot"  # 0.25 against 0.0
+
+
+def test_control_counts_count_each_model_on_its_answered_items():
+    from unpactlib.ladder import control_counts
+
+    reference = pd.DataFrame(
+        {
+            "model": ["base", "base", "target", "target"],
+            "int4": [True, False, True, True],
+            "paraphrase": [None, False, True, None],
+        }
+    )
+    counts = control_counts(reference, ["int4", "paraphrase"])
+    assert counts.loc["int4"].tolist() == [1, 2, 2, 2]
+    assert counts.loc["paraphrase"].tolist() == [0, 1, 1, 1]

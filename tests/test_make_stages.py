@@ -56,13 +56,17 @@ elif stage == "03_attribution":
 elif stage == "04_recovery":
     for m in methods:
         finish(root / f"{b}__{m}__s0", "recovery_config.json", ["recovery.json"])
+elif stage == "09_ladder":
+    finish(root / f"{b}__target__s0", "ladder_reference.json", ["ladder_reference.csv"])
+    for m in methods:
+        finish(root / f"{b}__{m}__s0", "ladder_config.json", ["ladder.csv"])
 elif stage == "08_seeds":
     (root / "seeds.csv").write_text("seed\n0\n")  # a page that writes a result, as 08 does
 Path(output).parent.mkdir(parents=True, exist_ok=True)
 Path(output).write_text(json.dumps(params))
 """
 
-NOTEBOOKS = ["01_target", "02_unlearn", "03_attribution", "04_recovery"]
+NOTEBOOKS = ["01_target", "02_unlearn", "03_attribution", "04_recovery", "09_ladder"]
 PAGES = ["00_benchmarks", "02_settings", "05_summary", "07_claims", "08_seeds", "06_reproduce"]
 
 
@@ -129,7 +133,7 @@ def later(path: Path) -> None:
     path.write_bytes(path.read_bytes())
 
 
-ALL_NEWS = ["01_target news", "02_unlearn news", "03_attribution news", "04_recovery news"]
+ALL_NEWS = [f"{nb} news" for nb in NOTEBOOKS]
 ALL_BOOKS = [s.replace("news", "books") for s in ALL_NEWS]
 ALL_PAGES = [f"{p} -" for p in PAGES]
 
@@ -157,7 +161,7 @@ def test_a_deleted_or_rewritten_result_reruns_its_stage_and_those_after(project:
     (project / "data/results/embedded/news__npo__s0/items.csv").unlink()
     assert make(project) == ALL_NEWS[1:] + ALL_PAGES
     later(project / "data/results/embedded/books__ga__s0/recovery.json")
-    assert make(project) == ["04_recovery books"] + ALL_PAGES
+    assert make(project) == ["04_recovery books", "09_ladder books"] + ALL_PAGES
     assert make(project) == []
 
 
@@ -191,7 +195,7 @@ def test_a_failed_stage_leaves_no_stamp_and_keeps_the_old_page(project: Path) ->
     before = page.stat().st_mtime_ns
     assert make(project, fail="04_recovery", check=False) == ["04_recovery news"]
     assert page.stat().st_mtime_ns == before
-    assert make(project) == ["04_recovery news", "04_recovery books"] + ALL_PAGES
+    assert make(project) == [*ALL_NEWS[3:], *ALL_BOOKS[3:], *ALL_PAGES]
     before = page.stat().st_mtime_ns
     later(project / "notebooks/05_summary.ipynb")
     assert make(project, fail="05_summary", check=False) == ["05_summary -"]

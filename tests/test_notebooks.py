@@ -31,6 +31,7 @@ NOTEBOOKS = [
     "06_reproduce",
     "07_claims",
     "08_seeds",
+    "09_ladder",
 ]
 BENCHMARKS = list(REGISTERED)
 STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
@@ -52,7 +53,7 @@ RUNS = (
     + [
         (f"{nb}_{b}", nb, {"benchmark": b, **(LEAN.get(nb, {}) if b != "news" else {})})
         for b in STUDIED
-        for nb in ("02_unlearn", "03_attribution", "04_recovery")
+        for nb in ("02_unlearn", "03_attribution", "04_recovery", "09_ladder")
     ]
     + [("00_benchmarks", "00_benchmarks", {}), ("02_settings", "02_settings", {})]
     + [  # a second unlearning seed, with what make seeds passes
@@ -113,8 +114,11 @@ def test_notebooks_write_their_results(smoke_run):
                 assert (run / name).exists(), run / name
             for name in ("recovery.json", "recovery_grid.csv", "recovery__key_line.csv"):
                 assert (run / name).exists(), run / name
+            for name in ("ladder.csv", "lens.csv", "ladder.json", "ladder_config.json"):
+                assert (run / name).exists(), run / name
             metrics = json.loads((run / "metrics.json").read_text())
             assert 0.0 <= metrics["forget score before"] <= 1.0
+        assert (target / "ladder_reference.csv").exists()
     # a second seed of the unlearning runs, from the same target, summarised over seeds
     for method in METHODS:
         assert (smoke_run["results"] / f"news__{method}__s1" / "recovery.json").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -72,4 +73,40 @@ def test_class_change_intervals_resample_prompts():
     assert (content["mean"], content["low"], content["high"]) == (0.5, 0.5, 0.5)
     fig = class_change_bars(summary, ["ga"], ["news"])
     assert len(fig.axes) == 1
+    plt.close(fig)
+
+
+def test_ladder_heatmap_colours_the_net_recovery_and_greys_empty_cells():
+    from unpactlib.plots import ladder_heatmap
+
+    net = pd.DataFrame(
+        [
+            {"method": "tv", "attack": "int4", "n": 10, "net": 0.3, "low": 0.1, "high": 0.5},
+            {"method": "tv", "attack": "few-shot", "n": 0, "net": np.nan, "low": 0, "high": 0},
+        ]
+    )
+    fig = ladder_heatmap(net, ["tv", "rmu"], ["int4", "few-shot"])
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "+30\n[+10, +50]" in texts
+    assert texts.count("–") == 3  # few-shot on tv (no items), both attacks on rmu (no row)
+    image = ax.images[0].get_array()
+    assert image[0, 0] == 30 and image.mask[0, 1] and image.mask[1].all()
+    plt.close(fig)
+
+
+def test_lens_lines_draw_one_line_per_model_and_panel_per_method():
+    from unpactlib.plots import lens_lines
+
+    lens = pd.DataFrame(
+        [
+            {"method": m, "model": model, "layer": layer, "median rank": 10.0 * layer}
+            for m in ("tv", "rmu")
+            for model in ("base", "target", "unlearned")
+            for layer in range(3)
+        ]
+    )
+    fig = lens_lines(lens, ["tv", "rmu"])
+    assert [len(ax.lines) for ax in fig.axes[:2]] == [3, 3]
+    assert list(fig.axes[0].lines[1].get_ydata()) == [1.0, 11.0, 21.0]  # rank + 1
     plt.close(fig)

@@ -10,11 +10,17 @@ Language Models", unPact). The public face::
     keys = up.key_tokens(attr.scores, alpha=0.5, beta=3)
 """
 
+import logging
 import warnings
 
 # transformers imports tqdm.auto, which warns inside Jupyter when ipywidgets is absent; our
 # progress bars are plain text on purpose (they render in executed notebooks and logs).
 warnings.filterwarnings("ignore", message="IProgress not found")
+# transformers imports torchao when it is installed (the ladder's quantisation); torchao then
+# logs that its CUDA-only kernels do not load, and torch that torchao registers enums the old
+# way: neither matters on any device here, and both would print into every executed page
+for _name in ("torchao", "torch.utils._pytree"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 from .attribution import (  # noqa: E402
     Attribution,

@@ -227,3 +227,17 @@ def strongest_attack(
     present = [a for a in attacks if a in attacked.columns and a in base.columns]
     diffs = [net_recovery(attacked, base, a).diff for a in present]
     return present[int(np.nanargmax(diffs))]
+
+
+def control_counts(reference: pd.DataFrame, attacks: Sequence[str]) -> pd.DataFrame:
+    """Per attack, how many forget items the base model (its false positives: it never saw
+    the facts) and the target (it must still answer) get right under it, as ``k`` and ``n``
+    columns per model; ``reference`` has one row per item and model (column ``model``)."""
+    rows = []
+    for attack in attacks:
+        row: dict[str, object] = {"attack": attack}
+        for model in ("base", "target"):
+            hits = reference.loc[reference.model == model, attack].dropna().astype(bool)
+            row[f"{model} k"], row[f"{model} n"] = int(hits.sum()), len(hits)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("attack")

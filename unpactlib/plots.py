@@ -310,3 +310,68 @@ def class_change_bars(
     axes[0][-1].legend(title="class", fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def ladder_heatmap(net: pd.DataFrame, methods: Sequence[str], attacks: Sequence[str]) -> Figure:
+    """Net recovery (percentage points: the unlearned model's success minus the base
+    model's on the same lost items) per method (rows) and attack (columns), each cell
+    annotated with its value and 95 % interval; grey where no item was asked.
+
+    ``net`` has columns ``method``, ``attack``, ``n``, ``net``, ``low`` and ``high``
+    (:func:`unpactlib.stages.ladder.net_table`)."""
+    methods, attacks = list(methods), list(attacks)
+    cells = net.set_index(["method", "attack"])
+    values = np.full((len(methods), len(attacks)), np.nan)
+    fig, ax = plt.subplots(figsize=(1.05 * len(attacks) + 1.6, 0.5 * len(methods) + 1.4))
+    for i, m in enumerate(methods):
+        for j, a in enumerate(attacks):
+            if (m, a) in cells.index and cells.loc[(m, a), "n"] > 0:
+                row = cells.loc[(m, a)]
+                values[i, j] = 100 * row["net"]
+                text = (
+                    f"{100 * row['net']:+.0f}\n[{100 * row['low']:+.0f}, {100 * row['high']:+.0f}]"
+                )
+                ax.text(j, i, text, ha="center", va="center", fontsize=6.5)
+            else:
+                ax.text(j, i, "–", ha="center", va="center", fontsize=7, color="0.4")
+    cmap = plt.get_cmap("RdBu_r").copy()
+    cmap.set_bad("0.92")
+    image = ax.imshow(
+        np.ma.masked_invalid(values), cmap=cmap, norm=TwoSlopeNorm(0, -100, 100), aspect="auto"
+    )
+    ax.set_xticks(range(len(attacks)), attacks, rotation=35, ha="right", fontsize=7.5)
+    ax.set_yticks(range(len(methods)), methods, fontsize=8)
+    fig.colorbar(image, ax=ax, fraction=0.025, pad=0.02).set_label("net recovery (pp)", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def lens_lines(lens: pd.DataFrame, methods: Sequence[str]) -> Figure:
+    """The logit lens: median rank of the gold answer's first token at each layer (log scale,
+    rank 0 drawn at 1), one panel per method, a line per model (base, target, unlearned).
+    ``lens`` has columns ``method``, ``model``, ``layer`` and ``median rank``."""
+    methods = list(methods)
+    fig, axes = plt.subplots(
+        1,
+        max(1, len(methods)),
+        figsize=(2.2 * max(1, len(methods)), 2.3),
+        squeeze=False,
+        sharey=True,
+    )
+    colours = {"base": "0.55", "target": "tab:blue", "unlearned": "tab:red"}
+    for ax, method in zip(axes[0], methods):
+        part = lens[lens.method == method]
+        for model, colour in colours.items():
+            line = part[part.model == model].sort_values("layer")
+            if len(line):
+                ax.plot(line.layer, line["median rank"] + 1, color=colour, label=model, lw=1.4)
+        ax.set_yscale("log")
+        ax.set_title(method, fontsize=9)
+        ax.set_xlabel("layer", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("median rank + 1", fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    return fig

@@ -30,6 +30,8 @@ from ..unlearn import parse_methods
 from .study import Study
 
 MODELS = ("unlearned", "base", "target")
+NET_COLUMNS = ["method", "attack", "n", "unlearned", "base", "target", "target n", "net"]
+NET_COLUMNS += ["low", "high", "p"]
 # the recovery stage's prompt kinds the ladder carries over, and the column each becomes
 RECOVERY_KINDS = {"FocusOnKey": "FocusOnKey", "control": "FocusOnKey control"}
 PROBAB_KINDS = {"ProbAb": "ProbAb", "ProbAb control": "ProbAb control"}
@@ -44,6 +46,7 @@ class LadderResult:
     net: pd.DataFrame  # one row per method and attack: counts, shares, net difference, p
     tables: dict[str, pd.DataFrame]  # method -> per item and model: success and answer
     lens: pd.DataFrame  # one row per method, model and layer: median rank of the gold token
+    reference: pd.DataFrame  # base and target on every forget item (column ``model``)
 
 
 def _ladder_code() -> str:
@@ -296,7 +299,12 @@ def run_ladder(
                 )
     attacks_shown = ladder_columns(next(iter(tables.values()))) if tables else []
     return LadderResult(
-        method_list, attacks_shown, pd.DataFrame(net_rows), tables, pd.DataFrame(lens_rows)
+        method_list,
+        attacks_shown,
+        pd.DataFrame(net_rows, columns=NET_COLUMNS),
+        tables,
+        pd.DataFrame(lens_rows, columns=["method", "model", "layer", "median rank", "n"]),
+        reference,
     )
 
 
@@ -311,7 +319,9 @@ def net_table(table: pd.DataFrame, method: str) -> list[dict]:
     """One row per attack of a method's ladder table: items asked, successes of the
     unlearned model, the base model and the target, and the unlearned model's net recovery
     over the base model (:func:`unpactlib.ladder.net_recovery`)."""
+    empty = table.iloc[0:0].set_index("id")  # a method that lost no item has no rows
     by_model = {m: part.set_index("id") for m, part in table.groupby("model")}
+    by_model = {m: by_model.get(m, empty) for m in MODELS}
     rows = []
     for attack in ladder_columns(table):
         if attack == "question":
