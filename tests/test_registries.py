@@ -3,6 +3,8 @@ generator, its data and one registry entry: both run through every stage functio
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from unpactlib import stages
@@ -112,6 +114,22 @@ def test_the_ladder_runs_on_lost_items_with_base_and_target_beside(throwaway):
     assert set(ladder.lens.model) == {"base", "target", "unlearned"}
     again = stages.run_ladder(study, "throwaway", n_samples=2, relearn_steps=1, group_size=16)
     pd.testing.assert_frame_equal(again.net, ladder.net)  # read back, not recomputed
+
+    frontier = stages.run_frontier(study, "throwaway", strengths="0,1", attack="int8")
+    points = frontier.points.set_index("strength")
+    assert list(points.index) == [0.0, 1.0]
+    # strength 0 is the target itself: nothing lost, every contribution unchanged (up to the
+    # rounding of other batch compositions than the attribution stage's)
+    assert points.loc[0.0, "forget efficacy k"] == 0
+    assert abs(points.loc[0.0, "mean change"]) < 1e-5
+    assert abs(points.loc[0.0, "function change"]) < 1e-5
+    # strength 1 is the unlearned model: the attribution stage's contributions, recomputed
+    rows = [json.loads(line) for line in (run / "frontier_contributions.jsonl").open()]
+    stage = {r["id"]: r for r in map(json.loads, (run / "contributions.jsonl").open())}
+    at_one = [r for r in rows if r["model"] == "throwaway@1"]
+    assert at_one
+    for r in at_one:
+        assert r["scores"] == pytest.approx(stage[r["id"]]["scores"], abs=1e-5)
 
 
 def test_registering_a_taken_benchmark_name_fails():

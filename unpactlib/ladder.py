@@ -87,29 +87,45 @@ def prompt_attacks(
     shots: Sequence[dict],
     settings: LadderSettings = LadderSettings(),
     *,
+    attacks: Sequence[str] = PROMPT_ATTACKS,
     batch_size: int = 16,
 ) -> pd.DataFrame:
     """The attacks that only change how ``model`` is asked or decoded, on ``records`` (raw
-    QA or multiple-choice records).
+    QA or multiple-choice records); ``question`` is always asked.
 
     Returns:
-        One row per record (index ``id``): a boolean column per attack of
-        :data:`PROMPT_ATTACKS`, ``"<attack> answer"`` beside each (sampling: the first
-        correct sample, else the first), and ``sampling share``.
+        One row per record (index ``id``): a boolean column per attack of ``attacks`` (of
+        :data:`PROMPT_ATTACKS`), ``"<attack> answer"`` beside each (sampling: the first
+        correct sample, else the first), and ``sampling share`` with sampling.
     """
+    for a in attacks:
+        check_choice("attacks", a, PROMPT_ATTACKS)
     ids = [r["id"] for r in records]
     out = pd.DataFrame(index=pd.Index(ids, name="id"))
     plain = _asked(model, tok, records, None, settings, batch_size)
     out["question"], out["question answer"] = plain["correct"].values, plain["prediction"].values
+    if "paraphrase" in attacks:
+        _paraphrase(model, tok, records, settings, batch_size, out)
+    if "few-shot" in attacks:
+        shown = list(shots[: settings.n_shots])
+        texts = [few_shot_question(r["question"], shown) for r in records]
+        few = _asked(model, tok, records, texts, settings, batch_size)
+        out["few-shot"], out["few-shot answer"] = few["correct"].values, few["prediction"].values
+    if "sampling" in attacks:
+        _sampling(model, tok, records, settings, out)
+    return out
+
+
+def _paraphrase(model, tok, records, settings, batch_size, out: pd.DataFrame) -> None:
+    ids = list(out.index)
     with_para = [r for r in records if r.get("paraphrase")]
     para = _asked(model, tok, with_para, [r["paraphrase"] for r in with_para], settings, batch_size)
     para.index = [r["id"] for r in with_para]
     out["paraphrase"] = para["correct"].reindex(ids).astype(object).values
     out["paraphrase answer"] = para["prediction"].reindex(ids).values
-    shown = list(shots[: settings.n_shots])
-    texts = [few_shot_question(r["question"], shown) for r in records]
-    few = _asked(model, tok, records, texts, settings, batch_size)
-    out["few-shot"], out["few-shot answer"] = few["correct"].values, few["prediction"].values
+
+
+def _sampling(model, tok, records, settings, out: pd.DataFrame) -> None:
     samples = sample_answers(
         model,
         tok,
@@ -124,7 +140,6 @@ def prompt_attacks(
     out["sampling answer"] = [
         s.texts[s.correct.index(True)] if s.leaked else s.texts[0] for s in samples
     ]
-    return out
 
 
 def document_folds(records: Sequence[dict]) -> dict[str, int]:

@@ -15,12 +15,13 @@ device) and:
 :func:`run_attribution` computes every token's contribution under the target and each
 unlearned model (F2, F3, F5, F6); :func:`run_recovery` asks the rewritten prompts (T2, F4);
 :func:`run_ladder` runs every recovery attack on the lost items, against the base model and
-the target.
+the target; :func:`run_frontier` scores each method's update at several strengths (F1).
 """
 
 from __future__ import annotations
 
 from .attribution import AttributionResult, run_attribution
+from .frontier import FrontierResult, run_frontier
 from .ladder import LadderResult, run_ladder
 from .recovery import RecoveryResult, run_recovery
 from .study import ANSWERS, MC_SPANS, SPLITS, Study, setup
@@ -33,6 +34,7 @@ STAGES = {
     "attribution": run_attribution,
     "recovery": run_recovery,
     "ladder": run_ladder,
+    "frontier": run_frontier,
 }
 
 __all__ = [
@@ -41,12 +43,14 @@ __all__ = [
     "SPLITS",
     "STAGES",
     "AttributionResult",
+    "FrontierResult",
     "LadderResult",
     "RecoveryResult",
     "Study",
     "TargetResult",
     "UnlearningResult",
     "run_attribution",
+    "run_frontier",
     "run_ladder",
     "run_recovery",
     "run_target",

@@ -60,7 +60,13 @@ def _attack_tables(
     pool = study.bench["forget"]
     retain = shots or study.bench["retain"]
     table = prompt_attacks(
-        model, tok, records_, shots, settings, batch_size=study.profile.generation_batch_size
+        model,
+        tok,
+        records_,
+        shots,
+        settings,
+        attacks=[a for a in attacks if a in PROMPT_ATTACKS],
+        batch_size=study.profile.generation_batch_size,
     )
     weights = [a for a in attacks if a in WEIGHT_ATTACKS]
     if weights:
