@@ -45,7 +45,8 @@ reproduce: results
 # recovery -> ladder); make runs JOBS stages at a time, longest chain first, then the pages
 # that read every benchmark.
 results: $(MODEL)
-	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix ladder-,$(ORDER))
+	@$(MAKE) --no-print-directory -Oline -j$(JOBS) $(addprefix ladder-,$(ORDER)) \
+		$(addprefix frontier-,$(FRONTIER))
 	@$(MAKE) --no-print-directory pages
 
 # JOBS stage notebooks at a time with THREADS torch threads each (measure/bench_parallel.py
@@ -55,6 +56,9 @@ results: $(MODEL)
 JOBS ?= 2
 THREADS ?= 1
 ORDER ?= wmdp books news
+# Benchmarks whose dilemma frontier (each method's update at several strengths, 10_frontier)
+# make results computes; every benchmark can have one (make frontier-books).
+FRONTIER ?= news
 # Benchmarks whose pages also show the analyses beyond the paper (captum's attribution methods
 # against deletion, the alpha x beta grid, three emphasis templates); the others run the
 # paper's analyses only (the lean parameter sets in notebooks/params/).
@@ -67,10 +71,13 @@ extras = $(if $(filter $*,$(EXTRAS)),,$(1))
 RUNS := .cache/make/$(PROFILE)
 RECORDS := data/results/$(PROFILE)
 LIB := $(shell find unpactlib -name '*.py') pyproject.toml
-STAGES := target unlearn attribution recovery ladder
-STAGE_STAMPS := $(foreach b,$(ORDER),$(foreach s,$(STAGES),$(RUNS)/$(s)-$(b).done))
+STAGES := target unlearn attribution recovery ladder frontier
+ALL_STAMPS := $(foreach b,$(ORDER),$(foreach s,$(STAGES),$(RUNS)/$(s)-$(b).done))
+# what make results runs (and the pages follow): every chain, and the FRONTIER frontiers
+STAGE_STAMPS := $(filter-out $(RUNS)/frontier-%,$(ALL_STAMPS)) \
+	$(foreach b,$(FRONTIER),$(RUNS)/frontier-$(b).done)
 # named here, so make never takes a stamp for an intermediate file and deletes it
-$(STAGE_STAMPS) $(STAGE_STAMPS:.done=.args):
+$(ALL_STAMPS) $(ALL_STAMPS:.done=.args):
 .SECONDEXPANSION:
 STAGE_INPUTS = $(STAMP) $(MODEL) $(LIB) data/general/utility.jsonl $$(shell find data/$$* -type f)
 # a stage's .args file holds its parameters and is rewritten only when they change
@@ -86,28 +93,34 @@ NOTEBOOK_unlearn := 02_unlearn
 NOTEBOOK_attribution := 03_attribution
 NOTEBOOK_recovery := 04_recovery
 NOTEBOOK_ladder := 09_ladder
+NOTEBOOK_frontier := 10_frontier
 PAGES_target := targets
 PAGES_unlearn := unlearn
 PAGES_attribution := attribution
 PAGES_recovery := recovery
 PAGES_ladder := ladder
+PAGES_frontier := frontier
 AFTER_unlearn := target
 AFTER_attribution := unlearn
 AFTER_recovery := attribution
 AFTER_ladder := recovery
+AFTER_frontier := ladder
 ARGS_target = -p profile $(PROFILE) -p benchmark $*
 ARGS_unlearn = $(ARGS_target)
 ARGS_attribution = $(ARGS_target) $(call extras,-f $(PARAMS)/attribution-lean.yaml)
 ARGS_recovery = $(ARGS_target) $(call extras,-f $(PARAMS)/recovery-lean.yaml)
 ARGS_ladder = $(ARGS_target)
+ARGS_frontier = $(ARGS_target)
 COUNTS_attribution = --results $*__
 COUNTS_recovery = --results $*__
 COUNTS_ladder = --results $*__
+COUNTS_frontier = --results $*__
 RECORDS_target = '$(RECORDS)/$*__target__s0/config.json'
 RECORDS_unlearn = --exclude __target__ '$(RECORDS)/$*__*__s0/config.json'
 RECORDS_attribution = '$(RECORDS)/$*__*__s0/attribution_*.json'
 RECORDS_recovery = '$(RECORDS)/$*__*__s0/recovery_config.json'
 RECORDS_ladder = '$(RECORDS)/$*__*__s0/ladder_config.json' '$(RECORDS)/$*__target__s0/ladder_reference.json'
+RECORDS_frontier = '$(RECORDS)/$*__*__s0/frontier_config.json'
 
 define stage_rules
 $(1)-%: $$(RUNS)/$(1)-%.done ;

@@ -60,6 +60,9 @@ elif stage == "09_ladder":
     finish(root / f"{b}__target__s0", "ladder_reference.json", ["ladder_reference.csv"])
     for m in methods:
         finish(root / f"{b}__{m}__s0", "ladder_config.json", ["ladder.csv"])
+elif stage == "10_frontier":
+    for m in methods:
+        finish(root / f"{b}__{m}__s0", "frontier_config.json", ["frontier.csv"])
 elif stage == "08_seeds":
     (root / "seeds.csv").write_text("seed\n0\n")  # a page that writes a result, as 08 does
 Path(output).parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +70,7 @@ Path(output).write_text(json.dumps(params))
 """
 
 NOTEBOOKS = ["01_target", "02_unlearn", "03_attribution", "04_recovery", "09_ladder"]
+FRONTIER = "10_frontier"
 PAGES = ["00_benchmarks", "02_settings", "05_summary", "07_claims", "08_seeds", "06_reproduce"]
 
 
@@ -88,7 +92,7 @@ def project(tmp_path: Path) -> Path:
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("stand-in\n")
-    for name in NOTEBOOKS + PAGES:
+    for name in NOTEBOOKS + [FRONTIER] + PAGES:
         (tmp_path / "notebooks").mkdir(exist_ok=True)
         (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}\n")
     bin_dir = tmp_path / ".venv" / "bin"
@@ -135,11 +139,12 @@ def later(path: Path) -> None:
 
 ALL_NEWS = [f"{nb} news" for nb in NOTEBOOKS]
 ALL_BOOKS = [s.replace("news", "books") for s in ALL_NEWS]
+FRONT = [f"{FRONTIER} news"]  # the frontier: news only (FRONTIER), after every chain
 ALL_PAGES = [f"{p} -" for p in PAGES]
 
 
 def test_a_second_run_runs_nothing(project: Path) -> None:
-    assert make(project) == ALL_NEWS + ALL_BOOKS + ALL_PAGES
+    assert make(project) == ALL_NEWS + ALL_BOOKS + FRONT + ALL_PAGES
     assert make(project) == []
     # each stamp depends on its records and the files they list, never on provenance.json
     deps = (project / ".cache/make/embedded/unlearn-news.done.d").read_text()
@@ -150,8 +155,8 @@ def test_a_second_run_runs_nothing(project: Path) -> None:
 
 def test_stages_side_by_side_run_each_once(project: Path) -> None:
     ran = make(project, jobs=2)
-    assert sorted(ran[:-6]) == sorted(ALL_NEWS + ALL_BOOKS) and ran[-6:] == ALL_PAGES
-    for chain in (ALL_NEWS, ALL_BOOKS):  # each benchmark's stages in their order
+    assert sorted(ran[:-6]) == sorted(ALL_NEWS + ALL_BOOKS + FRONT) and ran[-6:] == ALL_PAGES
+    for chain in (ALL_NEWS + FRONT, ALL_BOOKS):  # each benchmark's stages in their order
         assert [s for s in ran if s in chain] == chain
     assert make(project, jobs=2) == []
 
@@ -159,7 +164,7 @@ def test_stages_side_by_side_run_each_once(project: Path) -> None:
 def test_a_deleted_or_rewritten_result_reruns_its_stage_and_those_after(project: Path) -> None:
     make(project)
     (project / "data/results/embedded/news__npo__s0/items.csv").unlink()
-    assert make(project) == ALL_NEWS[1:] + ALL_PAGES
+    assert make(project) == ALL_NEWS[1:] + FRONT + ALL_PAGES
     later(project / "data/results/embedded/books__ga__s0/recovery.json")
     assert make(project) == ["04_recovery books", "09_ladder books"] + ALL_PAGES
     assert make(project) == []
@@ -170,9 +175,9 @@ def test_inputs_newer_than_a_stage_run_it_again(project: Path) -> None:
     later(project / "data/books/forget.jsonl")
     assert make(project) == ALL_BOOKS + ALL_PAGES
     later(project / "notebooks/03_attribution.ipynb")
-    assert make(project) == ALL_NEWS[2:] + ALL_BOOKS[2:] + ALL_PAGES
+    assert make(project) == ALL_NEWS[2:] + ALL_BOOKS[2:] + FRONT + ALL_PAGES
     later(project / "unpactlib/core.py")
-    assert make(project) == ALL_NEWS + ALL_BOOKS + ALL_PAGES
+    assert make(project) == ALL_NEWS + ALL_BOOKS + FRONT + ALL_PAGES
     later(project / "notebooks/07_claims.ipynb")  # 06 lists every notebook's parameters
     assert make(project) == ["07_claims -", "06_reproduce -"]
 
@@ -184,7 +189,8 @@ def test_changed_parameters_rerun_what_they_change(project: Path) -> None:
     assert make(project, extras) == ALL_BOOKS[2:] + ALL_PAGES
     assert make(project, extras) == []
     assert make(project, extras, "SEEDS=1 2 3") == ["08_seeds -"]
-    assert make(project, extras, "SEEDS=1 2 3", "THREADS=2") == ALL_NEWS + ALL_BOOKS + ALL_PAGES
+    everything = ALL_NEWS + ALL_BOOKS + FRONT + ALL_PAGES
+    assert make(project, extras, "SEEDS=1 2 3", "THREADS=2") == everything
     assert make(project, extras, "SEEDS=1 2 3", "THREADS=2") == []
 
 
@@ -195,7 +201,7 @@ def test_a_failed_stage_leaves_no_stamp_and_keeps_the_old_page(project: Path) ->
     before = page.stat().st_mtime_ns
     assert make(project, fail="04_recovery", check=False) == ["04_recovery news"]
     assert page.stat().st_mtime_ns == before
-    assert make(project) == [*ALL_NEWS[3:], *ALL_BOOKS[3:], *ALL_PAGES]
+    assert make(project) == [*ALL_NEWS[3:], *ALL_BOOKS[3:], *FRONT, *ALL_PAGES]
     before = page.stat().st_mtime_ns
     later(project / "notebooks/05_summary.ipynb")
     assert make(project, fail="05_summary", check=False) == ["05_summary -"]

@@ -32,6 +32,7 @@ NOTEBOOKS = [
     "07_claims",
     "08_seeds",
     "09_ladder",
+    "10_frontier",
 ]
 BENCHMARKS = list(REGISTERED)
 STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
@@ -55,6 +56,7 @@ RUNS = (
         for b in STUDIED
         for nb in ("02_unlearn", "03_attribution", "04_recovery", "09_ladder")
     ]
+    + [("10_frontier_news", "10_frontier", {"benchmark": "news"})]  # make's FRONTIER
     + [("00_benchmarks", "00_benchmarks", {}), ("02_settings", "02_settings", {})]
     + [  # a second unlearning seed, with what make seeds passes
         ("02_unlearn_news_s1", "02_unlearn", {"benchmark": "news", "seed": 1}),
@@ -119,6 +121,8 @@ def test_notebooks_write_their_results(smoke_run):
             metrics = json.loads((run / "metrics.json").read_text())
             assert 0.0 <= metrics["forget score before"] <= 1.0
         assert (target / "ladder_reference.csv").exists()
+    for method in METHODS:
+        assert (smoke_run["results"] / f"news__{method}__s0" / "frontier.csv").exists()
     # a second seed of the unlearning runs, from the same target, summarised over seeds
     for method in METHODS:
         assert (smoke_run["results"] / f"news__{method}__s1" / "recovery.json").exists()

@@ -110,3 +110,51 @@ def test_lens_lines_draw_one_line_per_model_and_panel_per_method():
     assert [len(ax.lines) for ax in fig.axes[:2]] == [3, 3]
     assert list(fig.axes[0].lines[1].get_ydata()) == [1.0, 11.0, 21.0]  # rank + 1
     plt.close(fig)
+
+
+def _frontier_points() -> pd.DataFrame:
+    rows = []
+    for method in ("tv", "rmu"):
+        for s, lost, broken in ((0.5, 4, 1), (1.0, 8, 2)):
+            rows.append(
+                {
+                    "method": method,
+                    "strength": s,
+                    "forget efficacy k": lost,
+                    "forget efficacy n": 10,
+                    "forget efficacy low": lost / 10 - 0.1,
+                    "forget efficacy high": lost / 10 + 0.1,
+                    "retain destructive k": broken,
+                    "retain destructive n": 10,
+                    "retain destructive low": broken / 10 - 0.05,
+                    "retain destructive high": broken / 10 + 0.05,
+                    "net": 0.25,
+                    "net low": 0.0,
+                    "net high": 0.5,
+                    "key change": -0.5 * s,
+                    "random change": -0.1,
+                    "function change": -0.2 * s,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_frontier_curves_place_each_strength_by_destruction_and_forgetting():
+    from unpactlib.plots import frontier_curves
+
+    fig = frontier_curves(_frontier_points(), ["tv", "rmu"])
+    left, right = fig.axes[:2]
+    first = left.lines[0]  # tv's curve
+    assert list(first.get_xdata()) == [10.0, 20.0] and list(first.get_ydata()) == [40.0, 80.0]
+    assert list(right.lines[0].get_ydata()) == [25.0, 25.0]
+    assert {t.get_text() for t in left.texts} == {"0.5", "1"}
+    plt.close(fig)
+
+
+def test_frontier_measures_plot_key_minus_random_and_function_words():
+    from unpactlib.plots import frontier_measures
+
+    fig = frontier_measures(_frontier_points(), ["tv", "rmu"])
+    assert list(fig.axes[0].lines[0].get_ydata()) == pytest.approx([-0.15, -0.4])
+    assert list(fig.axes[1].lines[0].get_ydata()) == pytest.approx([-0.1, -0.2])
+    plt.close(fig)

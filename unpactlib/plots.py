@@ -375,3 +375,101 @@ def lens_lines(lens: pd.DataFrame, methods: Sequence[str]) -> Figure:
         fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=3, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.88))
     return fig
+
+
+def frontier_curves(points: pd.DataFrame, methods: Sequence[str]) -> Figure:
+    """F1 as curves: for each method, its unlearning update at every strength, placed by the
+    retain-eval destructive rate (x) against forget efficacy (left) and against the
+    strongest attack's net recovery (right), in %, with 95 % intervals; the strength is
+    written beside each point. ``points`` holds :func:`unpactlib.stages.run_frontier`'s rows."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4), sharex=True)
+    colours = dict(zip(methods, sns.color_palette("tab10", len(methods))))
+    panels = [("forget efficacy", "forget efficacy (%)"), ("net", "net recovery (pp)")]
+    for ax, (measure, label) in zip(axes, panels):
+        for method in methods:
+            part = points[points.method == method].sort_values("strength")
+            if not len(part):
+                continue
+            x = 100 * part["retain destructive k"] / part["retain destructive n"].replace(0, np.nan)
+            xerr = 100 * np.abs(
+                part[["retain destructive low", "retain destructive high"]].to_numpy().T
+                - (x.to_numpy() / 100)
+            )
+            if measure == "net":
+                y, low, high = 100 * part["net"], 100 * part["net low"], 100 * part["net high"]
+            else:
+                n = part["forget efficacy n"].replace(0, np.nan)
+                y = 100 * part["forget efficacy k"] / n
+                low, high = 100 * part["forget efficacy low"], 100 * part["forget efficacy high"]
+            yerr = np.abs(np.vstack([low, high]) - y.to_numpy())
+            ax.errorbar(
+                x,
+                y,
+                xerr=xerr,
+                yerr=yerr,
+                marker="o",
+                ms=4,
+                lw=1.3,
+                capsize=2,
+                color=colours[method],
+                label=method,
+                elinewidth=0.6,
+            )
+            for xi, yi, s in zip(x, y, part["strength"]):
+                if np.isfinite(xi) and np.isfinite(yi):
+                    ax.annotate(
+                        f"{s:g}",
+                        (xi, yi),
+                        fontsize=6,
+                        xytext=(3, 3),
+                        textcoords="offset points",
+                        color=colours[method],
+                    )
+        ax.set_xlabel("retain-eval destructive rate (%)", fontsize=8)
+        ax.set_ylabel(label, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[1].axhline(0, color="0.6", lw=0.7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    return fig
+
+
+def frontier_measures(points: pd.DataFrame, methods: Sequence[str]) -> Figure:
+    """RQ1's and RQ3's measures along the strength axis, per method: the KeyTokens' mean
+    contribution change minus random tokens' on forget prompts (left), and the function
+    words' mean change on retain-eval prompts (right), in nats."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 2.8), sharex=True)
+    colours = dict(zip(methods, sns.color_palette("tab10", len(methods))))
+    for method in methods:
+        part = points[points.method == method].sort_values("strength")
+        if not len(part):
+            continue
+        axes[0].plot(
+            part.strength,
+            part["key change"] - part["random change"],
+            marker="o",
+            ms=3,
+            color=colours[method],
+            label=method,
+        )
+        axes[1].plot(
+            part.strength,
+            part["function change"],
+            marker="o",
+            ms=3,
+            color=colours[method],
+            label=method,
+        )
+    axes[0].set_ylabel("KeyTokens − random (nats)", fontsize=8)
+    axes[1].set_ylabel("function words (nats)", fontsize=8)
+    for ax in axes:
+        ax.axhline(0, color="0.6", lw=0.7)
+        ax.set_xlabel("strength s (target + s · update)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.86))
+    return fig
