@@ -23,7 +23,14 @@ from unpactlib.recovery import probab_tokens
 from unpactlib.unlearn import METHODS
 
 PAGE = REPO_ROOT / "book" / "methods.md"
-STAGE_NOTEBOOKS = ("01_target", "02_unlearn", "03_attribution", "04_recovery")
+STAGE_NOTEBOOKS = (
+    "01_target",
+    "02_unlearn",
+    "03_attribution",
+    "04_recovery",
+    "09_ladder",
+    "10_frontier",
+)
 OUTSIDE_FILES = ("STUDY" + ".md", "ENVIRONMENT" + ".md")  # not spelled out: this file is exempt
 
 
