@@ -193,3 +193,102 @@ def test_rq3_partly_when_tied_but_function_words_not_clearly_down():
     assert v.numbers["p"] < 0.05 and v.numbers["rho"] < 0
     assert v.effects["function"].estimate < 0 and not v.effects["function"].below_zero
     assert v.verdict == "partly"
+
+
+def _ladder_items(net_share: float, base_share: float = 0.0, n_docs: int = DOCS) -> pd.DataFrame:
+    """Six lost items per document over ``n_docs`` documents; the unlearned model answers the
+    first ``net_share + base_share`` of each document's items under ``few-shot``, the base
+    model the first ``base_share``; ``int4`` never recovers anything."""
+    rows = []
+    for d in range(n_docs):
+        for i in range(6):
+            share = (i + 0.5) / 6
+            rows.append(
+                {
+                    "cluster": f"news/{d}",
+                    "few-shot": share < net_share + base_share,
+                    "few-shot base": share < base_share,
+                    "int4": False,
+                    "int4 base": False,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("net", "base", "controls", "expected"),
+    [
+        (0.5, 0.0, {"few-shot": 1.0, "int4": 1.0}, "agrees"),
+        # recovers beyond the base model, but less than MUCH
+        (0.17, 0.0, {"few-shot": 1.0, "int4": 1.0}, "partly"),
+        # the unlearned model answers exactly what the base model guesses: no net recovery
+        (0.0, 0.5, {"few-shot": 1.0, "int4": 1.0}, "does not"),
+        # few-shot would recover, but it stops the target from answering: only int4 is judged
+        (0.5, 0.0, {"few-shot": 0.5, "int4": 1.0}, "does not"),
+        # no attack passes its positive control
+        (0.5, 0.0, {"few-shot": 0.5, "int4": 0.2}, "inconclusive"),
+    ],
+)
+def test_ladder_each_verdict(net, base, controls, expected):
+    from unpactlib.verdicts import ladder_verdict
+
+    v = ladder_verdict(_ladder_items(net, base), controls, ["few-shot", "int4"])
+    assert v.verdict == expected, v.reason
+
+
+def test_ladder_without_lost_items_is_inconclusive():
+    from unpactlib.verdicts import ladder_verdict
+
+    empty = _ladder_items(0.5).iloc[:0]
+    assert ladder_verdict(empty, {"few-shot": 1.0}, ["few-shot"]).verdict == "inconclusive"
+
+
+def _point(forget: tuple[int, int], net: tuple[float, float, float], destroy: tuple[int, int]):
+    from unpactlib.stats import wilson
+
+    f_low, f_high = wilson(*forget)
+    d_low, d_high = wilson(*destroy)
+    return {
+        "method": "tv",
+        "strength": 1.0,
+        "forget efficacy k": forget[0],
+        "forget efficacy n": forget[1],
+        "forget efficacy low": f_low,
+        "forget efficacy high": f_high,
+        "retain destructive k": destroy[0],
+        "retain destructive n": destroy[1],
+        "retain destructive low": d_low,
+        "retain destructive high": d_high,
+        "lost": forget[0],
+        "net": net[0],
+        "net low": net[1],
+        "net high": net[2],
+    }
+
+
+@pytest.mark.parametrize(
+    ("point", "expected"),
+    [
+        # forgets 40/45 but the attack brings back 60 % net: the dilemma holds
+        (_point((40, 45), (0.6, 0.45, 0.72), (2, 45)), "agrees"),
+        # forgets and is not recoverable, but destroys 30/45 retain-eval items
+        (_point((40, 45), (0.05, -0.02, 0.15), (30, 45)), "agrees"),
+        # forgets, unrecoverable and harmless by its intervals: the dilemma is escaped
+        (_point((40, 45), (0.05, -0.02, 0.15), (1, 45)), "does not"),
+        # by its estimates only: 7/40 destroyed (17.5 %), interval reaching above 20 %
+        (_point((40, 45), (0.05, -0.02, 0.15), (7, 40)), "partly"),
+        # never surely forgets half
+        (_point((10, 45), (0.05, -0.02, 0.15), (1, 45)), "inconclusive"),
+    ],
+)
+def test_frontier_each_verdict(point, expected):
+    from unpactlib.verdicts import frontier_verdict
+
+    v = frontier_verdict(pd.DataFrame([point]))
+    assert v.verdict == expected, v.reason
+
+
+def test_escape_thresholds_are_what_the_docstring_says():
+    from unpactlib.verdicts import ESCAPE_DESTRUCTION, ESCAPE_FORGET, ESCAPE_RECOVERY
+
+    assert (ESCAPE_FORGET, ESCAPE_RECOVERY, ESCAPE_DESTRUCTION) == (0.5, MUCH, 0.2)

@@ -305,3 +305,157 @@ def rq3_verdict(prompts: pd.DataFrame, runs: pd.DataFrame, seed: int = 0) -> Ver
             f"token loss and destruction: {rho_text}."
         )
     return Verdict("RQ3", verdict, reason, {"function": f, "content": c}, numbers)
+
+
+# The ladder and the frontier (the dilemma issue): constants fixed before their results.
+# A point of the frontier forgets when at least this share of the known forget items is lost
+# (the lower end of its Wilson interval, so "surely at least half")...
+ESCAPE_FORGET = 0.5
+# ...is not recoverable when its strongest attack brings back at most this share net of the
+# base model (the upper end of its paired interval; the same "much" as RQ2)...
+ESCAPE_RECOVERY = MUCH
+# ...and does not destroy when at most this share of the known retain-eval items is lost (the
+# upper end of its Wilson interval).
+ESCAPE_DESTRUCTION = 0.2
+
+
+def ladder_verdict(
+    items: pd.DataFrame, controls: dict[str, float], attacks: Sequence[str], seed: int = 0
+) -> Verdict:
+    """ "Is the forgotten knowledge still there?": does some attack of the recovery ladder
+    bring back lost forget items beyond what it makes the base model get right?
+
+    Inputs: ``items`` has one row per forget item lost to unlearning (correct under the
+    target, wrong after) and unlearned model, with boolean columns ``<attack>`` (the
+    unlearned model answers correctly under the attack) and ``<attack> base`` (the base
+    model, which never saw the facts, does; NaN where the attack did not apply, e.g. no
+    paraphrase) for each of ``attacks``, and ``cluster``. ``controls`` maps each attack to
+    the target's share of correct answers under it on every forget item (the positive
+    control).
+
+    Only attacks whose positive control reaches :data:`POSITIVE_CONTROL_MIN` are judged (an
+    attack that stops the target from answering says nothing about the unlearned model).
+    The effect of an attack is its net recovery, the mean of ``<attack> - <attack> base``
+    over its rows, with the cluster bootstrap's interval; an attack *recovers* when that
+    interval lies above zero and its pooled exact McNemar p survives Holm's correction over
+    the judged attacks at :data:`ALPHA`.
+
+    Rule:
+
+    * **inconclusive**: no item was lost, or no attack passes its positive control;
+    * **agrees** (the knowledge is still there): some attack recovers, with a net recovery
+      of at least :data:`MUCH`;
+    * **partly**: some attack recovers, each by less than :data:`MUCH`;
+    * **does not**: no attack recovers.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    judged = [a for a in attacks if controls.get(a, 0.0) >= POSITIVE_CONTROL_MIN]
+    numbers: dict[str, float] = {"lost": float(len(items)), "judged": float(len(judged))}
+    if items.empty or not judged:
+        why = "no forget item was lost" if items.empty else "no attack passed its positive control"
+        return Verdict("ladder", "inconclusive", f"Inconclusive: {why}.", {}, numbers)
+    effects, p_values = {}, []
+    for attack in judged:
+        rows = items[["cluster", attack, f"{attack} base"]].dropna()
+        x, y = rows[attack].astype(bool), rows[f"{attack} base"].astype(bool)
+        effect = mean_effect(x.astype(float) - y.astype(float), rows["cluster"], seed)
+        pair = paired(x.tolist(), y.tolist(), CONFIDENCE)
+        if effect.n and effect.low == effect.high:  # every resample alike: Newcombe's
+            effect = Effect(effect.estimate, pair.low, pair.high, effect.n, effect.clusters)
+        effects[attack] = effect
+        p_values.append(pair.p if effect.n else 1.0)
+        numbers[f"{attack} McNemar p"] = pair.p
+    holm = multipletests(p_values, alpha=ALPHA, method="holm")[0]
+    recovers = [a for a, ok in zip(judged, holm) if ok and effects[a].above_zero]
+    for a in recovers:
+        numbers[f"{a} recovers"] = 1.0
+    best = max(recovers, key=lambda a: effects[a].estimate) if recovers else None
+    if best is not None and effects[best].estimate >= MUCH:
+        verdict = "agrees"
+        reason = (
+            f"{best} brought back {effects[best].text(digits=2)} of the lost items net of "
+            f"the base model; attacks that recover: {', '.join(recovers)}."
+        )
+    elif best is not None:
+        verdict = "partly"
+        reason = (
+            f"Attacks that recover ({', '.join(recovers)}) bring back less than {MUCH:.0%} net "
+            f"of the base model; the strongest, {best}: {effects[best].text(digits=2)}."
+        )
+    else:
+        verdict = "does not"
+        strongest = max(judged, key=lambda a: np.nan_to_num(effects[a].estimate, nan=-1.0))
+        reason = (
+            f"No attack brought back more lost items than it makes the base model get right "
+            f"(Holm-corrected at {ALPHA}); the largest net: {strongest}, "
+            f"{effects[strongest].text(digits=2)}."
+        )
+    return Verdict("ladder", verdict, reason, effects, numbers)
+
+
+def frontier_verdict(points: pd.DataFrame) -> Verdict:
+    """ "The dilemma": can a method forget without leaving what it forgot recoverable or
+    destroying what it should keep?
+
+    Inputs: one row per method and strength (:func:`unpactlib.stages.run_frontier`'s rows),
+    with ``forget efficacy low``/``high``, ``net``, ``net low``/``high``, ``retain
+    destructive low``/``high``, their point estimates as ``forget efficacy k``/``n`` and
+    ``retain destructive k``/``n``, and ``lost``.
+
+    A point *escapes* the dilemma when the lower end of its forget efficacy's interval is at
+    least :data:`ESCAPE_FORGET`, the upper end of its strongest attack's net recovery at most
+    :data:`ESCAPE_RECOVERY`, and the upper end of its retain-eval destructive rate at most
+    :data:`ESCAPE_DESTRUCTION`; it escapes *by its estimates* when the three point estimates
+    meet the same bounds.
+
+    Rule (the claim is that the dilemma holds):
+
+    * **inconclusive**: no point surely forgets (every forget efficacy's lower end is below
+      :data:`ESCAPE_FORGET`), so the frontier never reaches the region the claim is about;
+    * **agrees**: no point escapes, not even by its estimates;
+    * **partly**: some point escapes by its estimates, none by its intervals;
+    * **does not**: some point escapes by its intervals.
+    """
+    p = points.copy()
+    forget = p["forget efficacy k"] / p["forget efficacy n"].replace(0, np.nan)
+    destroy = p["retain destructive k"] / p["retain destructive n"].replace(0, np.nan)
+    net = p["net"].where(p["lost"] > 0)
+    forgets = p["forget efficacy low"] >= ESCAPE_FORGET
+    sure = (
+        forgets
+        & (p["net high"] <= ESCAPE_RECOVERY)
+        & (p["retain destructive high"] <= ESCAPE_DESTRUCTION)
+    )
+    rough = (forget >= ESCAPE_FORGET) & (net <= ESCAPE_RECOVERY) & (destroy <= ESCAPE_DESTRUCTION)
+    numbers = {
+        "points": float(len(p)),
+        "forgetting": float(forgets.sum()),
+        "escape": float(sure.sum()),
+        "escape by estimates": float(rough.sum()),
+    }
+
+    def named(mask: pd.Series) -> str:
+        return ", ".join(f"{r.method} at s = {r.strength:g}" for r in p[mask].itertuples())
+
+    if not forgets.any():
+        return Verdict(
+            "dilemma",
+            "inconclusive",
+            f"Inconclusive: no method at any strength surely forgets at least "
+            f"{ESCAPE_FORGET:.0%} of the known forget items.",
+            {},
+            numbers,
+        )
+    if sure.any():
+        verdict, reason = "does not", f"Escapes the dilemma by its intervals: {named(sure)}."
+    elif rough.any():
+        verdict = "partly"
+        reason = f"Escapes by its estimates but not its intervals: {named(rough)}."
+    else:
+        verdict = "agrees"
+        reason = (
+            f"No point that forgets is both unrecoverable (net at most {ESCAPE_RECOVERY:.0%}) "
+            f"and harmless (retain-eval destruction at most {ESCAPE_DESTRUCTION:.0%})."
+        )
+    return Verdict("dilemma", verdict, reason, {}, numbers)
