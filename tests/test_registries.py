@@ -115,6 +115,15 @@ def test_the_ladder_runs_on_lost_items_with_base_and_target_beside(throwaway):
     again = stages.run_ladder(study, "throwaway", n_samples=2, relearn_steps=1, group_size=16)
     pd.testing.assert_frame_equal(again.net, ladder.net)  # read back, not recomputed
 
+    from unpactlib import claims
+
+    items, controls, attacks = claims.collect_ladder(throwaway / "results", "smoke")
+    assert sorted(items.id) == ["tf0", "tf3"] and set(items.method) == {"throwaway"}
+    assert {"int4", "int4 base", "FocusOnKey", "FocusOnKey base", "cluster"} <= set(items)
+    assert set(controls) == set(attacks)
+    assert controls["paraphrase"] == 0  # tinyfacts has no paraphrases: never judged
+    assert all(0 <= share <= 1 for share in controls.values())
+
     frontier = stages.run_frontier(study, "throwaway", strengths="0,1", attack="int8")
     points = frontier.points.set_index("strength")
     assert list(points.index) == [0.0, 1.0]

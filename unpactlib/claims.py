@@ -14,7 +14,7 @@ across benchmarks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,14 @@ from .benchmarks import BENCHMARKS, load_benchmark
 from .recovery import CONTROLS
 from .token_classes import class_change_table
 from .unlearn import METHODS
-from .verdicts import Verdict, rq1_verdict, rq2_verdict, rq3_verdict
+from .verdicts import (
+    Verdict,
+    frontier_verdict,
+    ladder_verdict,
+    rq1_verdict,
+    rq2_verdict,
+    rq3_verdict,
+)
 
 PROBES = ("FocusOnKey", "ProbAb")
 
@@ -41,6 +48,13 @@ class ClaimInputs:
     positive: tuple[int, int]  # the target's correct answers to its emphasis prompts, of n
     rq3_prompts: pd.DataFrame  # retain and utility prompts: function_change, content_change
     rq3_runs: pd.DataFrame  # per run: mean_change, destructive
+    # the ladder: lost items with <attack> and <attack> base per attack, cluster (empty
+    # without ladder results); the target's share correct under each attack on every forget
+    # item (the positive control); the attacks, in ladder order
+    ladder_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ladder_controls: dict[str, float] = field(default_factory=dict)
+    ladder_attacks: list[str] = field(default_factory=list)
+    frontier_points: pd.DataFrame = field(default_factory=pd.DataFrame)  # run_frontier's rows
 
 
 def clusters_of(benchmark: str) -> dict[str, str]:
@@ -134,6 +148,7 @@ def collect(root: Path, profile: str, seed: int = 0, template: str = "key_line")
     def cat(parts: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
+    ladder_items, controls, attacks = collect_ladder(root, profile, seed)
     return ClaimInputs(
         runs,
         cat(f_rows),
@@ -142,7 +157,72 @@ def collect(root: Path, profile: str, seed: int = 0, template: str = "key_line")
         (positive[0], positive[1]),
         cat(p_rows),
         pd.DataFrame(run_rows),
+        ladder_items,
+        controls,
+        attacks,
+        collect_frontier(root, profile, seed),
     )
+
+
+def collect_ladder(
+    root: Path, profile: str, seed: int = 0
+) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
+    """The ladder's lost items of every finished ladder run (one row per item and method:
+    ``<attack>`` for the unlearned model, ``<attack> base`` for the base model, ``cluster``),
+    the target's share correct under each attack on every forget item of the benchmarks
+    read, and the attacks in ladder order."""
+    from .ladder import control_counts
+    from .stages.ladder import ladder_columns
+
+    parts, references, targets, attacks = [], [], [], []
+    for b in BENCHMARKS:
+        known = None
+        for m in METHODS:
+            path = results.run_dir(root, profile, b, m, seed) / "ladder.csv"
+            if not path.exists():
+                continue
+            known = known or clusters_of(b)
+            table = results.read_table(path)
+            attacks = attacks or [a for a in ladder_columns(table) if a != "question"]
+            by = {name: t.set_index("id") for name, t in table.groupby("model")}
+            if "unlearned" not in by:
+                continue
+            targets.append(by["target"][attacks])
+            rows = by["unlearned"][attacks].join(by["base"][attacks], rsuffix=" base")
+            rows = rows.reset_index().assign(benchmark=b, method=m)
+            rows["cluster"] = _cluster(rows["id"], b, known)
+            parts.append(rows)
+        reference = results.run_dir(root, profile, b, "target", seed) / "ladder_reference.csv"
+        if known is not None and reference.exists():
+            references.append(results.read_table(reference))
+    controls: dict[str, float] = {}
+    if references:
+        reference = pd.concat(references, ignore_index=True)
+        shared = [a for a in attacks if a in reference]
+        counts = control_counts(reference, shared)
+        for a in shared:
+            n = counts.loc[a, "target n"]
+            controls[a] = counts.loc[a, "target k"] / n if n else 0.0
+    # the recovery stage's prompts were asked of the target on lost items only: their
+    # positive control is the target's share correct among those answers
+    asked = pd.concat(targets) if targets else pd.DataFrame()
+    for a in attacks:
+        if a not in controls and a in asked:
+            answered = asked[a].dropna().astype(bool)
+            controls[a] = float(answered.mean()) if len(answered) else 0.0
+    items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return items, controls, attacks
+
+
+def collect_frontier(root: Path, profile: str, seed: int = 0) -> pd.DataFrame:
+    """Every finished frontier run's points (``frontier.csv``), with its benchmark."""
+    parts = [
+        results.read_table(path).assign(benchmark=b)
+        for b in BENCHMARKS
+        for m in METHODS
+        if (path := results.run_dir(root, profile, b, m, seed) / "frontier.csv").exists()
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def judge(inputs: ClaimInputs, seed: int = 0) -> dict[str, Verdict]:
@@ -151,11 +231,22 @@ def judge(inputs: ClaimInputs, seed: int = 0) -> dict[str, Verdict]:
     probes = [
         p for p in PROBES if all(c in items and items[c].notna().all() for c in (p, f"{p} control"))
     ]
-    return {
+    out = {
         "RQ1": rq1_verdict(inputs.rq1_forget, inputs.rq1_retain, seed=seed),
         "RQ2": rq2_verdict(inputs.rq2_items, inputs.positive, probes=probes, seed=seed),
         "RQ3": rq3_verdict(inputs.rq3_prompts, inputs.rq3_runs, seed=seed),
     }
+    if inputs.ladder_attacks:
+        out["ladder"] = ladder_verdict(
+            inputs.ladder_items, inputs.ladder_controls, inputs.ladder_attacks, seed=seed
+        )
+    else:
+        out["ladder"] = Verdict("ladder", "inconclusive", "Inconclusive: no ladder results.")
+    if len(inputs.frontier_points):
+        out["dilemma"] = frontier_verdict(inputs.frontier_points)
+    else:
+        out["dilemma"] = Verdict("dilemma", "inconclusive", "Inconclusive: no frontier results.")
+    return out
 
 
 # One sentence per claim and verdict, for the claims page: it never asserts agreement that
@@ -193,6 +284,26 @@ SENTENCES: dict[str, dict[str, str]] = {
         "does not": "Function words did not lose contribution where unlearning destroyed "
         "knowledge: our measurement does not support the paper's third claim.",
         "inconclusive": "The measurement could not decide the third claim.",
+    },
+    "ladder": {
+        "agrees": "An attack on the unlearned model brought back much of what was forgotten, "
+        "beyond what the same attack makes a model that never knew the facts answer: the "
+        "knowledge was still there.",
+        "partly": "Some attacks brought back forgotten answers beyond what they make a model "
+        "that never knew the facts answer, but not much of what was forgotten.",
+        "does not": "No attack brought back more forgotten answers than it makes a model "
+        "that never knew the facts answer: at this scale the forgotten knowledge was not "
+        "recoverable by any key we tried.",
+        "inconclusive": "The ladder could not decide whether the knowledge is still there.",
+    },
+    "dilemma": {
+        "agrees": "No method at any strength forgot without leaving what it forgot "
+        "recoverable or destroying what it should keep: the dilemma holds here.",
+        "partly": "A method escaped the dilemma by its estimates, but not clearly enough to "
+        "rule out that it does not.",
+        "does not": "A method forgot without leaving what it forgot recoverable and without "
+        "destroying what it should keep: here the dilemma does not hold.",
+        "inconclusive": "No method forgot enough to put the dilemma to the test.",
     },
 }
 
