@@ -41,14 +41,15 @@ from unpactlib.results import append_jsonl, read_jsonl
 from unpactlib.tuning import choose, latest_target
 from unpactlib.unlearn import METHODS, unlearn
 
-# What we tried first, per method: the learning rate (or its analog) is what decides
-# between "nothing forgotten" and "everything broken" at this scale.
+# What we tried, per method: the learning rate (or its analog) is what decides between
+# "nothing forgotten" and "everything broken" at this scale. The lowest values were added
+# when the first grid destroyed most tuning-retain items on the interpolated target.
 GRIDS: dict[str, dict[str, list]] = {
     "ga_gdr": {"lr": [2e-5, 5e-5, 1e-4]},
-    "ga_klr": {"lr": [2e-5, 5e-5, 1e-4]},
-    "npo_gdr": {"lr": [5e-5, 1e-4, 2e-4]},
-    "npo_klr": {"lr": [5e-5, 1e-4, 2e-4]},
-    "tv": {"tv_alpha": [1.0, 2.0, 4.0]},
+    "ga_klr": {"lr": [1e-5, 2e-5, 5e-5, 1e-4]},
+    "npo_gdr": {"lr": [1e-5, 2e-5, 5e-5, 1e-4, 2e-4]},
+    "npo_klr": {"lr": [1e-5, 2e-5, 5e-5, 1e-4, 2e-4]},
+    "tv": {"tv_alpha": [0.5, 1.0, 2.0, 4.0]},
     "rmu": {"rmu_lr": [3e-3, 1e-2], "rmu_c": [100.0, 300.0]},
 }
 SPLITS = ("tune_forget", "tune_retain", "utility")

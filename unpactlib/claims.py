@@ -183,12 +183,13 @@ def collect_ladder(
                 continue
             known = known or clusters_of(b)
             table = results.read_table(path)
-            attacks = attacks or [a for a in ladder_columns(table) if a != "question"]
+            cols = [a for a in ladder_columns(table) if a != "question"]
+            attacks += [a for a in cols if a not in attacks]  # benchmarks may ask fewer
             by = {name: t.set_index("id") for name, t in table.groupby("model")}
             if "unlearned" not in by:
                 continue
-            targets.append(by["target"][attacks])
-            rows = by["unlearned"][attacks].join(by["base"][attacks], rsuffix=" base")
+            targets.append(by["target"][cols])
+            rows = by["unlearned"][cols].join(by["base"][cols], rsuffix=" base")
             rows = rows.reset_index().assign(benchmark=b, method=m)
             rows["cluster"] = _cluster(rows["id"], b, known)
             parts.append(rows)
