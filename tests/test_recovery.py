@@ -419,3 +419,22 @@ def test_share_and_difference_texts():
     assert fmt_share(0, 0, float("nan"), float("nan")) == "no items"
     assert fmt_difference(0.125, -0.031, 0.27) == "+12 pp [-3, +27]"
     assert fmt_difference(float("nan"), 0, 0) == "–"
+
+
+def test_recover_answers_the_targets_prompts_once_through_its_memo(tiny_smol, tok):
+    qa = {"id": "qa1", "split": "forget", "question": GUILD, "answer": "Selwyn Thornmoor"}
+    keys = {"qa1": [_index(tok, encode_question(tok, GUILD), "Guild")]}
+    memo: dict = {}
+    table, _ = recover(
+        tiny_smol, tok, [qa], keys, [True], [False], original=tiny_smol, original_memo=memo
+    )
+    asked = {k[1] for k in memo}
+    assert asked == {table.loc[0, "prompt_FocusOnKey"], table.loc[0, "prompt_control"]}
+    # a second call (another method, the same prompts) takes the target's answers from the memo
+    for answered in memo.values():
+        answered["correct"] = "from the memo"
+    again, _ = recover(
+        tiny_smol, tok, [qa], keys, [True], [False], original=tiny_smol, original_memo=memo
+    )
+    assert again.loc[0, "original_correct_FocusOnKey"] == "from the memo"
+    assert again.loc[0, "original_correct_control"] == "from the memo"

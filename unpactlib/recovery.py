@@ -649,6 +649,7 @@ def recover(
     probab_beta: int = 3,
     probab_max: int | None = None,
     memo: Answered | None = None,
+    original_memo: Answered | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Rate]]:
     """Prompt-side recovery of the forget items, answered by ``model`` (weights untouched).
 
@@ -681,6 +682,8 @@ def recover(
             (:func:`probab_tokens`).
         memo: answers of ``model`` already given, kept across calls (same model and ``tau``;
             :func:`unpactlib.evaluation.answer`).
+        original_memo: the same for ``original``; prompts that several methods or templates
+            share (FocusOnKey's rewrite of one item) are then answered by it once.
 
     Returns:
         One row per forget item (KeyTokens, ProbAb's deleted tokens, and per kind the user
@@ -733,7 +736,9 @@ def recover(
     asked = ([r for r, _ in every], [t for _, t in every])  # every kind in one call
     answers = answer(model, tok, *asked, tau=tau, batch_size=batch_size, memo=memo)
     if original is not None:
-        on_original = answer(original, tok, *asked, tau=tau, batch_size=batch_size)
+        on_original = answer(
+            original, tok, *asked, tau=tau, batch_size=batch_size, memo=original_memo
+        )
     for j, kind in enumerate(kinds):
         texts = [p[kind] for p in prompts]
         part = slice(j * len(forget), (j + 1) * len(forget))

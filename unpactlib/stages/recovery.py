@@ -65,10 +65,12 @@ def _recover_method(
     n_tokens: dict[str, int],
     keytokens: dict[str, list[int]],
     original: list,
+    original_memo: Answered,
 ) -> None:
     """One method's recovery: every template's table, the alpha x beta grid of the first
     template, and the rates (``recovery.json``). ``original`` holds the target model once it
-    is loaded (shared across methods)."""
+    is loaded and ``original_memo`` its answers (both shared across methods); the target
+    answers every template's prompts (the positive control)."""
     prof = study.profile
     forget = study.bench.prompts("forget")
     items = read_table(out / "items.csv")
@@ -87,7 +89,7 @@ def _recover_method(
     memo: Answered = {}  # the unlearned model's answers, each prompt once
     with mixed_precision(prof.precision):
         rates = {}
-        for k, template in enumerate(template_list):
+        for template in template_list:
             table, r = recover(
                 model,
                 tok,
@@ -99,7 +101,8 @@ def _recover_method(
                 control_seed=control_seed,
                 tau=tau,
                 batch_size=prof.generation_batch_size,
-                original=original[0] if k == 0 else None,
+                original=original[0],
+                original_memo=original_memo,
                 key_source=key_source,
                 unlearned_scores=unlearned_scores,
                 alpha=alpha,
@@ -157,8 +160,8 @@ def run_recovery(
     """Prompt-side recovery of every forget item the target knew and the unlearned model
     lost, per method: FocusOnKey with each of ``templates`` (``"all"`` or keys of
     :data:`unpactlib.recovery.TEMPLATES`) and its random control, ProbAb and its random
-    control, and both; the target answers the first template's prompts too (the positive
-    control, columns ``original_correct_<kind>``); the sensitivity of FocusOnKey to the
+    control, and both; the target answers every template's prompts too (the positive
+    control, columns ``original_correct_<kind>`` of every template's table); the sensitivity of FocusOnKey to the
     KeyToken rule over ``grid_alphas`` x ``grid_betas`` (comma-separated numbers).
 
     Needs the target stage's ``items.csv`` and the attribution stage's
@@ -190,6 +193,7 @@ def run_recovery(
     }
     keytokens = {i: key_tokens(s, alpha, beta) for i, s in original_scores.items()}
     original: list = []  # the target model, loaded by the first method that needs it
+    original_memo: Answered = {}  # and its answers, each prompt once
     t2_rows, grid_tables, tables = [], [], {}
     for method in method_list:
         out = study.run_dir(method, seed)
@@ -226,6 +230,7 @@ def run_recovery(
                 n_tokens=n_tokens,
                 keytokens=keytokens,
                 original=original,
+                original_memo=original_memo,
             )
             records.finish_stage(
                 out,
