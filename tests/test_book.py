@@ -68,6 +68,10 @@ def test_book_builds_without_warnings(built_book):
     assert summary.count("<img") >= 5
     seeds = (html / "book" / "08_seeds.html").read_text()
     assert "over seeds" in seeds and seeds.count("<img") >= 1
+    # the set-up cells stay in the executed notebooks and out of the pages
+    for page in html.glob("book/**/*.html"):
+        text = page.read_text()
+        assert "# Parameters" not in text and "profile: str =" not in text, page
 
 
 def test_every_page_loads_in_a_browser(built_book):
