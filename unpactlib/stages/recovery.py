@@ -161,8 +161,9 @@ def run_recovery(
     lost, per method: FocusOnKey with each of ``templates`` (``"all"`` or keys of
     :data:`unpactlib.recovery.TEMPLATES`) and its random control, ProbAb and its random
     control, and both; the target answers every template's prompts too (the positive
-    control, columns ``original_correct_<kind>`` of every template's table); the sensitivity of FocusOnKey to the
-    KeyToken rule over ``grid_alphas`` x ``grid_betas`` (comma-separated numbers).
+    control, columns ``original_correct_<kind>`` of every template's table); the
+    sensitivity of FocusOnKey to the KeyToken rule over ``grid_alphas`` x ``grid_betas``
+    (comma-separated numbers).
 
     Needs the target stage's ``items.csv`` and the attribution stage's
     ``contributions.jsonl``. Writes ``recovery__<template>.csv``, ``recovery_grid.csv`` and
