@@ -6,7 +6,7 @@ of retain-eval and utility items, and on RQ1's and RQ3's contribution measures."
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,14 @@ def _strongest(study: Study, method: str, seed: int) -> str:
     net = pd.DataFrame(net_table(table, method))
     net = net[net.attack.isin(FRONTIER_ATTACKS) & (net.n > 0)]
     return str(net.loc[net.net.idxmax(), "attack"]) if len(net) else "few-shot"
+
+
+def ladder_settings(out, tau: float) -> LadderSettings:
+    """The settings the ladder stage ran with for one method (its ``ladder_config.json``),
+    with the frontier's ``tau``: the frontier repeats the ladder's attack as the ladder ran
+    it (the same number of samples, bits, relearning steps), not with defaults."""
+    recorded = read_json(out / "ladder_config.json")["key"]["ladder"]
+    return replace(LadderSettings(**recorded), tau=tau)
 
 
 def _share(rate) -> dict[str, object]:
@@ -176,9 +184,10 @@ def run_frontier(
     * forget efficacy and the retain-eval and utility destructive rates (against the
       target's answers from the target stage), each ``k/n`` with a Wilson interval;
     * recoverability: ``attack`` (``"auto"``: the ladder's strongest attack for the method
-      at full strength, among :data:`FRONTIER_ATTACKS`) on the forget items lost at that
-      strength, and its net recovery over the base model on the same items (the ladder's
-      reference answers; Newcombe's paired interval);
+      at full strength, among :data:`FRONTIER_ATTACKS`), with the settings the ladder ran
+      it with (:func:`ladder_settings`), on the forget items lost at that strength, and
+      its net recovery over the base model on the same items (the ladder's reference
+      answers; Newcombe's paired interval);
     * RQ1's and RQ3's measures on ``n_attributed`` forget and retain-eval prompts (spread
       over documents; 0: all the attribution stage scored): the KeyTokens' and random
       tokens' mean contribution change, and the function and content words' change.
@@ -210,10 +219,10 @@ def run_frontier(
     reference = read_table(target_dir / "ladder_reference.csv")
     base_ref = reference[reference.model == "base"].set_index("id")
     target_path, _ = study.target(target_seed)
-    ladder = LadderSettings(tau=tau)
     points = []
     for method in method_list:
         out = study.run_dir(method, seed)
+        ladder = ladder_settings(out, tau)
         used = _strongest(study, method, seed) if attack == "auto" else attack
         key = {
             "unlearned": read_json(out / "config.json")["key"],
