@@ -141,11 +141,14 @@ $(foreach s,$(STAGES),$(eval $(call stage_rules,$(s))))
 # notebook, the library, a stage or a results file is newer than the page (seeds.csv is left
 # out: 08_seeds writes it), or its parameters changed.
 PAGES := book/00_benchmarks.ipynb book/unlearn/settings.ipynb book/05_summary.ipynb \
-	book/07_claims.ipynb book/08_seeds.ipynb book/06_reproduce.ipynb
+	book/07_claims.ipynb book/intro.ipynb book/report.ipynb book/08_seeds.ipynb \
+	book/06_reproduce.ipynb
 book/00_benchmarks.ipynb: NOTEBOOK := notebooks/00_benchmarks.ipynb
 book/unlearn/settings.ipynb: NOTEBOOK := notebooks/02_settings.ipynb
 book/05_summary.ipynb: NOTEBOOK := notebooks/05_summary.ipynb
 book/07_claims.ipynb: NOTEBOOK := notebooks/07_claims.ipynb
+book/intro.ipynb: NOTEBOOK := notebooks/11_overview.ipynb
+book/report.ipynb: NOTEBOOK := notebooks/12_report.ipynb
 book/08_seeds.ipynb: NOTEBOOK := notebooks/08_seeds.ipynb
 book/06_reproduce.ipynb: NOTEBOOK := notebooks/06_reproduce.ipynb
 book/06_reproduce.ipynb: $(wildcard notebooks/*.ipynb)

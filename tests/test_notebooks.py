@@ -33,6 +33,8 @@ NOTEBOOKS = [
     "08_seeds",
     "09_ladder",
     "10_frontier",
+    "11_overview",
+    "12_report",
 ]
 BENCHMARKS = list(REGISTERED)
 STUDIED = ["news", "wmdp"]  # a QA and a multiple-choice benchmark through every stage
@@ -73,6 +75,7 @@ RUNS = (
     ]
     + [("05_summary", "05_summary", {"benchmarks": ",".join(STUDIED)})]
     + [("06_reproduce", "06_reproduce", {}), ("07_claims", "07_claims", {})]
+    + [("11_overview", "11_overview", {}), ("12_report", "12_report", {})]
     + [("08_seeds", "08_seeds", {"benchmarks": "news", "seeds": "0,1"})]
 )
 pytestmark = pytest.mark.slow
@@ -165,6 +168,12 @@ def test_claims_read_the_smoke_runs_into_the_verdict_rules(smoke_run):
     for n, v in enumerate(verdicts.values(), start=1):
         assert page[f"v{n}"] == v.verdict
         assert page[f"s{n}"] == claims.sentence(v)
+    # the first page states the same verdicts, each with its numbers; the report lists them
+    first = glued(smoke_run["11_overview"])
+    for part, text in claims.headline(inputs, verdicts).items():
+        assert first[f"answer_{part.replace(' ', '_')}"] == text
+    report = _glued(smoke_run["12_report"], "report_results")["text/html"]
+    assert all(v.verdict in report for v in verdicts.values())
 
 
 def _glued(notebook: Path, name: str) -> dict[str, str]:

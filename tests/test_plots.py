@@ -158,3 +158,24 @@ def test_frontier_measures_plot_key_minus_random_and_function_words():
     assert list(fig.axes[0].lines[0].get_ydata()) == pytest.approx([-0.15, -0.4])
     assert list(fig.axes[1].lines[0].get_ydata()) == pytest.approx([-0.1, -0.2])
     plt.close(fig)
+
+
+def test_probe_bars_draw_each_share_with_its_interval_and_grey_controls():
+    shares = pd.DataFrame(
+        {"share": [0.25, 0.5], "low": [0.1, 0.3], "high": [0.4, 0.7]},
+        index=["FocusOnKey", "FocusOnKey control"],
+    )
+    from unpactlib.plots import probe_bars
+
+    fig = probe_bars(shares)
+    ax = fig.axes[0]
+    bars = ax.patches
+    assert [round(b.get_width(), 6) for b in bars] == [25.0, 50.0]
+    assert bars[1].get_facecolor()[:3] == pytest.approx((0.65, 0.65, 0.65))
+    # the first row on top
+    top = max(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
+    assert top.get_text() == "FocusOnKey"
+    # the error bar of the first probe spans its interval, in %
+    segments = ax.collections[0].get_segments()
+    assert sorted(segments[0][:, 0].tolist()) == pytest.approx([10.0, 40.0])
+    plt.close(fig)

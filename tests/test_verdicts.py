@@ -10,6 +10,7 @@ from unpactlib.verdicts import (
     MUCH,
     POSITIVE_CONTROL_MIN,
     VERDICTS,
+    Verdict,
     difference_effect,
     mean_effect,
     rq1_verdict,
@@ -292,3 +293,23 @@ def test_escape_thresholds_are_what_the_docstring_says():
     from unpactlib.verdicts import ESCAPE_DESTRUCTION, ESCAPE_FORGET, ESCAPE_RECOVERY
 
     assert (ESCAPE_FORGET, ESCAPE_RECOVERY, ESCAPE_DESTRUCTION) == (0.5, MUCH, 0.2)
+
+
+def test_every_claim_and_verdict_has_its_own_sentence():
+    from unpactlib import claims
+
+    for claim, by_verdict in claims.SENTENCES.items():
+        assert set(by_verdict) == set(VERDICTS), claim
+        assert len(set(by_verdict.values())) == len(VERDICTS), claim
+        for verdict, text in by_verdict.items():
+            assert claims.sentence(Verdict(claim, verdict, "")) == text
+
+
+def test_a_stage_without_results_is_said_to_be_not_run():
+    from unpactlib import claims
+
+    for claim, stage in (("ladder", "ladder"), ("dilemma", "frontier")):
+        v = claims._missing(claim, stage)
+        assert v.verdict == "inconclusive" and stage in v.reason
+        assert "not been run" in claims.sentence(v)
+        assert claims.SENTENCES[claim]["inconclusive"] != claims.sentence(v)

@@ -23,9 +23,11 @@ import pandas as pd
 from . import results, tracking
 from .benchmarks import BENCHMARKS, load_benchmark
 from .recovery import CONTROLS
+from .stats import fmt_rate, pooled_rate
 from .token_classes import class_change_table
 from .unlearn import METHODS
 from .verdicts import (
+    Effect,
     Verdict,
     frontier_verdict,
     ladder_verdict,
@@ -226,6 +228,14 @@ def collect_frontier(root: Path, profile: str, seed: int = 0) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def _missing(claim: str, stage: str) -> Verdict:
+    """The verdict of a claim whose stage has no results: inconclusive, and marked
+    (``numbers["missing"]``) so that :func:`sentence` says the stage was not run."""
+    return Verdict(
+        claim, "inconclusive", f"Inconclusive: no {stage} results.", {}, {"missing": 1.0}
+    )
+
+
 def judge(inputs: ClaimInputs, seed: int = 0) -> dict[str, Verdict]:
     """The three verdicts (:mod:`unpactlib.verdicts`) of ``inputs``, by claim."""
     items = inputs.rq2_items
@@ -242,11 +252,11 @@ def judge(inputs: ClaimInputs, seed: int = 0) -> dict[str, Verdict]:
             inputs.ladder_items, inputs.ladder_controls, inputs.ladder_attacks, seed=seed
         )
     else:
-        out["ladder"] = Verdict("ladder", "inconclusive", "Inconclusive: no ladder results.")
+        out["ladder"] = _missing("ladder", "ladder")
     if len(inputs.frontier_points):
         out["dilemma"] = frontier_verdict(inputs.frontier_points)
     else:
-        out["dilemma"] = Verdict("dilemma", "inconclusive", "Inconclusive: no frontier results.")
+        out["dilemma"] = _missing("dilemma", "frontier")
     return out
 
 
@@ -310,5 +320,78 @@ SENTENCES: dict[str, dict[str, str]] = {
 
 
 def sentence(verdict: Verdict) -> str:
-    """The claims page's sentence for ``verdict`` (:data:`SENTENCES`)."""
+    """The claims page's sentence for ``verdict`` (:data:`SENTENCES`); for a claim whose
+    stage has no results, a sentence that says so."""
+    if verdict.numbers.get("missing"):
+        return "Its stage has not been run on these results, so it is not judged here."
     return SENTENCES[verdict.claim][verdict.verdict]
+
+
+def pooled_text(items: pd.DataFrame, column: str, seed: int = 0) -> str:
+    """``k/n = P % [L, H]``: the share of true values of ``items[column]``, with the cluster
+    bootstrap's interval over ``items["cluster"]`` (:func:`unpactlib.stats.pooled_rate`), in
+    whole percent; "not measured" when the column is missing, incomplete or empty."""
+    if column not in items or not len(items) or not items[column].notna().all():
+        return "not measured"
+    k, n, low, high = pooled_rate(
+        items[column].astype(bool).tolist(), items["cluster"].tolist(), seed=seed
+    )
+    return f"{k}/{n} = {100 * k / n:.0f} % [{100 * low:.0f}, {100 * high:.0f}]"
+
+
+def _short(effect: Effect, unit: str = "nats") -> str:
+    return f"{effect.estimate:+.2f} {unit} [{effect.low:+.2f}, {effect.high:+.2f}]"
+
+
+def headline(inputs: ClaimInputs, verdicts: dict[str, Verdict], seed: int = 0) -> dict[str, str]:
+    """The study's answer in three parts, for the first page: ``key words`` (RQ1),
+    ``recovery`` (RQ2, then the ladder where it ran) and ``forgetting`` (RQ3, then the
+    dilemma where the frontier ran). Each part is the verdict's :func:`sentence` followed by
+    the numbers that decided it, so no part can read as agreement the verdict does not give."""
+    out = {}
+    e1 = verdicts["RQ1"].effects
+    out["key words"] = sentence(verdicts["RQ1"])
+    if "forget" in e1 and "retain" in e1:
+        out["key words"] += (
+            f" The KeyTokens' change of contribution minus that of random tokens: "
+            f"{_short(e1['forget'])} on forget prompts, {_short(e1['retain'])} on retain "
+            f"prompts."
+        )
+    items = inputs.rq2_items
+    k, n = inputs.positive
+    parts = [sentence(verdicts["RQ2"])]
+    if len(items):
+        probes = [
+            f"{p} brought back {pooled_text(items, p, seed)} of the lost items, its control "
+            f"{pooled_text(items, f'{p} control', seed)}"
+            for p in PROBES
+            if p in items
+        ]
+        parts.append(
+            "; ".join(probes)
+            + (f" (the target answers {fmt_rate(k, n)} of its emphasis prompts)." if n else ".")
+        )
+        parts[-1] = parts[-1][0].upper() + parts[-1][1:]
+    if not verdicts["ladder"].numbers.get("missing"):
+        parts += [sentence(verdicts["ladder"]), verdicts["ladder"].reason]
+    out["recovery"] = " ".join(parts)
+    e3 = verdicts["RQ3"].effects
+    parts = [sentence(verdicts["RQ3"])]
+    if "function" in e3 and "content" in e3:
+        parts.append(
+            f"On retain and utility prompts function words changed by {_short(e3['function'])}"
+            f", content words by {_short(e3['content'])}."
+        )
+    if not verdicts["dilemma"].numbers.get("missing"):
+        parts += [sentence(verdicts["dilemma"]), verdicts["dilemma"].reason]
+    out["forgetting"] = " ".join(parts)
+    return out
+
+
+def model_label(model: str) -> str:
+    """A base model's name for prose: the embedded model's own name
+    (``SmolLM2-135M-Instruct``), the smoke profile's tiny random model, or ``model`` as given
+    (a hub id or a folder)."""
+    from .models import GGUF_FILE
+
+    return {"embedded": GGUF_FILE.split(".")[0], "smoke": "a tiny random model"}.get(model, model)

@@ -473,3 +473,25 @@ def frontier_measures(points: pd.DataFrame, methods: Sequence[str]) -> Figure:
         fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=len(labels), frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.86))
     return fig
+
+
+def probe_bars(shares: pd.DataFrame) -> Figure:
+    """Each recovery probe beside its control: one horizontal bar per row of ``shares``
+    (index: the probe's name, columns ``share``, ``low``, ``high`` in [0, 1]), in %, with its
+    interval; a name ending in "control" is drawn grey, the others in colour."""
+    names = list(shares.index)
+    fig, ax = plt.subplots(figsize=(6.2, 0.45 * len(names) + 1.0))
+    ys = np.arange(len(names))[::-1]
+    colours = ["0.65" if str(n).endswith("control") else "#3182bd" for n in names]
+    share = 100 * shares["share"].to_numpy()
+    err = np.vstack([share - 100 * shares["low"], 100 * shares["high"] - share])
+    ax.barh(ys, share, color=colours, height=0.6)
+    ax.errorbar(share, ys, xerr=err, fmt="none", ecolor="0.15", lw=1, capsize=3)
+    ax.set_yticks(ys, names, fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("lost forget items answered again (%)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.grid(axis="x", color="0.9")
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    return fig
