@@ -8,7 +8,8 @@ forget and retain-eval items the book reports are never used here. The unlearned
 compacted exactly as :func:`unpactlib.cache.ensure_unlearned` stores it, then scored; it is
 not saved.
 Every finished setting is appended to ``data/results/embedded/tuning/<benchmark>.jsonl``; a
-setting already there for the same target model is skipped, so an interrupted search resumes.
+setting already there for the same target model (its name and its scores before unlearning)
+is skipped, so an interrupted search resumes.
 
     python scripts/tune_unlearning.py news ga_gdr npo_gdr --set lr=2e-5,4e-5 --set epochs=6
 
@@ -38,7 +39,7 @@ from unpactlib.keys import method_settings
 from unpactlib.paths import RESULTS_DIR
 from unpactlib.prompting import chat_format
 from unpactlib.results import append_jsonl, read_jsonl
-from unpactlib.tuning import choose, latest_target
+from unpactlib.tuning import choose, latest_target, same_target
 from unpactlib.unlearn import METHODS, unlearn
 
 # What we tried, per method: the learning rate (or its analog) is what decides between
@@ -96,11 +97,14 @@ def main() -> None:
                 f"destructive {row['destructive rate']:.2f})"
             )
         return
-    done = {json.dumps(r["key"], sort_keys=True) for r in rows}
-
     target_path, _ = cache.ensure_target(prof, bench, seed=args.seed)
     target, tok = cache.load_target(target_path)
     before = scores(target, tok, bench, prof)
+    # settings already tried on this very target (its name and its scores) are skipped
+    mine = {f"{s} before": sum(before[s]) / len(before[s]) for s in SPLITS}
+    done = {
+        json.dumps(r["key"], sort_keys=True) for r in rows if same_target(r, target_path.name, mine)
+    }
     forget, retain = bench.unlearning_sets(tuning=True)
 
     # the same optimiser steps per epoch as the study's run: the batch shrinks with the
@@ -133,7 +137,7 @@ def main() -> None:
                 "config": asdict(cfg),
                 "seconds": round(seconds, 1),
                 "final_loss": losses[-1],
-                **{f"{s} before": sum(before[s]) / len(before[s]) for s in SPLITS},
+                **mine,
                 **{f"{s} after": sum(after[s]) / len(after[s]) for s in SPLITS},
                 "forget efficacy": up.forget_efficacy(
                     before["tune_forget"], after["tune_forget"]

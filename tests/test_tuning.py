@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unpactlib.tuning import MIN_EFFICACY, choose, latest_target
+from unpactlib.tuning import MIN_EFFICACY, choose, latest_target, same_target
 
 
 def _row(method: str, name: str, eff: float, dest: float, util: float = 0.0) -> dict:
@@ -43,3 +43,17 @@ def test_only_the_latest_targets_records_count():
     rows = [{"key": {"target": t}, "n": n} for n, t in enumerate(["a", "b", "a", "b"])]
     assert [r["n"] for r in latest_target(rows)] == [1, 3]
     assert latest_target([]) == []
+
+
+def test_a_target_of_the_same_name_that_scores_otherwise_starts_the_search_again():
+    # the same cache key retrained on another CPU: its scores before unlearning differ
+    before = {"tune_forget before": 0.75, "tune_retain before": 0.875, "utility before": 0.9}
+    other = {**before, "tune_forget before": 0.7}
+    rows = [
+        {"key": {"target": "a"}, "n": 0, **before},
+        {"key": {"target": "a"}, "n": 1, **other},
+        {"key": {"target": "a"}, "n": 2, **other},
+    ]
+    assert [r["n"] for r in latest_target(rows)] == [1, 2]
+    assert same_target(rows[0], "a", before) and not same_target(rows[0], "a", other)
+    assert not same_target(rows[0], "b", before)

@@ -42,10 +42,26 @@ def choose(rows: Sequence[dict], min_efficacy: float = MIN_EFFICACY) -> dict[str
     return out
 
 
+# a target's scores before unlearning, recorded on every search row: two targets of the same
+# cache key trained on different CPUs can differ in their last bits, and then in these
+TARGET_SCORES = ("tune_forget before", "tune_retain before", "utility before")
+
+
+def same_target(row: dict, target: str, scores: dict[str, float]) -> bool:
+    """Whether the search record ``row`` was made on the target model named ``target``
+    (``key["target"]``) that scored ``scores`` (:data:`TARGET_SCORES`) before unlearning."""
+    return row["key"].get("target") == target and all(
+        row.get(name) == scores.get(name) for name in TARGET_SCORES
+    )
+
+
 def latest_target(rows: Sequence[dict]) -> list[dict]:
-    """The search records made on the target model of the last record (``key["target"]``):
-    a search on a retrained target starts again, and only its records count."""
+    """The search records made on the target model of the last record: the same
+    ``key["target"]`` and the same scores before unlearning (:func:`same_target`). A search
+    on a retrained target starts again, even one of the same cache key trained on another
+    CPU, and only its records count."""
     if not rows:
         return []
-    last = rows[-1]["key"].get("target")
-    return [r for r in rows if r["key"].get("target") == last]
+    last = rows[-1]
+    scores = {name: last.get(name) for name in TARGET_SCORES}
+    return [r for r in rows if same_target(r, last["key"].get("target"), scores)]
