@@ -255,3 +255,24 @@ def test_target_search_table_reads_the_last_check_against_the_base_model():
     assert first["utility / base"] == 90.0  # 0.72 / 0.8
     assert table.iloc[1]["changes"] == "-"
     assert list(target_search_table([]).columns) == list(table.columns)
+
+
+def test_t1_finding_names_each_rates_range_and_the_methods_that_forget_without_harm():
+    from unpactlib.tables import t1_finding
+
+    t1 = pd.DataFrame(
+        {
+            "forget efficacy": [None, 0.75, 1.0, 0.25],
+            "destructive rate": [None, 0.1, 0.5, 0.0],
+            "utility destructive rate": [None, 0.05, 0.2, 0.0],
+        },
+        index=pd.Index(["target", "npo", "tv", "rmu"], name="method"),
+    )
+    text = t1_finding(t1, "news")
+    assert text.startswith("On news, over the 3 methods: forget efficacy from 25 % (rmu) to")
+    assert "100 % (tv)" in text
+    assert "retain destructive rate from 0 % (rmu) to 50 % (tv)" in text
+    assert "utility destructive rate from 0 % (rmu) to 20 % (tv)" in text
+    # npo forgets 75 % and destroys 10 %: the only one at least half and at most a fifth
+    assert "1 of 3 methods (npo) forgot at least 50 %" in text
+    assert t1_finding(t1.loc[["target"]], "news") == "No unlearning run on news has results yet."

@@ -320,3 +320,43 @@ def t1_rates(t1: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
     order = [c for c in RATE_NAMES.values() if c in table.columns]
     return table[order].fillna(MISSING).astype(object)
+
+
+def t1_finding(t1: pd.DataFrame, benchmark: str) -> str:
+    """The T1 page's opening sentences: the range of each rate over the methods, with the
+    methods at its ends, and how many methods forgot at least half of the known forget items
+    while destroying at most a fifth of the known retain-eval items (point estimates; the
+    frontier's rule, :func:`unpactlib.verdicts.frontier_verdict`, asks the same of the
+    intervals).
+
+    Args:
+        t1: :attr:`unpactlib.stages.unlearning.UnlearningResult.t1` (rates as shares, one row
+            per method; the ``target`` row is left out).
+        benchmark: the benchmark's name, for the sentence.
+    """
+    from .verdicts import ESCAPE_DESTRUCTION, ESCAPE_FORGET
+
+    runs = t1.drop(index="target", errors="ignore")
+    parts = []
+    for key in ("forget efficacy", "destructive rate", "utility destructive rate"):
+        if key not in runs or runs[key].isna().all():
+            continue
+        values = runs[key].astype(float).dropna()
+        low, high = values.idxmin(), values.idxmax()
+        parts.append(
+            f"{RATE_NAMES[key]} from {100 * values[low]:.0f} % ({low}) to "
+            f"{100 * values[high]:.0f} % ({high})"
+        )
+    if not parts:
+        return f"No unlearning run on {benchmark} has results yet."
+    both = runs[
+        (runs["forget efficacy"] >= ESCAPE_FORGET)
+        & (runs["destructive rate"] <= ESCAPE_DESTRUCTION)
+    ]
+    named = f" ({', '.join(both.index)})" if len(both) else ""
+    return (
+        f"On {benchmark}, over the {len(runs)} methods: {'; '.join(parts)}. "
+        f"{len(both)} of {len(runs)} methods{named} forgot at least "
+        f"{100 * ESCAPE_FORGET:.0f} % of the forget items the target knew while destroying at "
+        f"most {100 * ESCAPE_DESTRUCTION:.0f} % of the retain-eval items it knew."
+    )
