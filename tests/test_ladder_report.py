@@ -70,3 +70,23 @@ def test_attack_examples_prefer_a_recovered_item_not_shown_before():
     miss = {"npo": _table(["a", "c"], [False, False], [False, False])}
     ex = ladder_report.attack_examples(miss, PROMPTS, ["sampling"])
     assert ex.loc["sampling", "gold"] == "town a" and not ex.loc["sampling", "recovered"]
+
+
+def test_ladder_finding_names_each_methods_strongest_attack_and_which_clear_zero():
+    from unpactlib.ladder_report import ladder_finding
+
+    net = pd.DataFrame(
+        [
+            {"method": "tv", "attack": "int4", "n": 10, "net": 0.3, "low": 0.1, "high": 0.5},
+            {"method": "tv", "attack": "few-shot", "n": 10, "net": 0.1, "low": -0.1, "high": 0.3},
+            {"method": "rmu", "attack": "int4", "n": 8, "net": 0.0, "low": -0.2, "high": 0.2},
+            {"method": "npo", "attack": "int4", "n": 0, "net": 0.0, "low": 0.0, "high": 0.0},
+        ]
+    )
+    text = ladder_finding(net, ["tv", "rmu", "npo"], "news")
+    assert "tv: int4, +30 pp [+10, +50]; rmu: int4, +0 pp [-20, +20]." in text
+    assert "For 1 of 2 methods (tv) some attack's interval lies above zero." in text
+    assert text.endswith("No lost item: npo.")
+    quiet = ladder_finding(net[net.method == "rmu"], ["rmu"], "news")
+    assert "For none of the 1 methods" in quiet
+    assert "nothing to recover" in ladder_finding(net[net.n == 0], ["npo"], "news")

@@ -118,3 +118,46 @@ def method_examples(
         rows.append(out)
     columns = ["method", "question", "gold", "target", "unlearned", *attacks]
     return pd.DataFrame(rows, columns=columns).set_index("method")
+
+
+def ladder_finding(net: pd.DataFrame, methods: Sequence[str], benchmark: str) -> str:
+    """The ladder page's opening sentences: per method, its attack of largest net recovery
+    (the unlearned model's share of the lost items answered under the attack minus the base
+    model's) with its interval, and the methods for which some attack's interval lies above
+    zero (each attack on its own; the claims page corrects for the number of attacks).
+
+    Args:
+        net: one row per method and attack with ``n`` (lost items asked), ``net``, ``low``,
+            ``high`` (shares), as :func:`unpactlib.stages.run_ladder` gives it.
+        methods: the methods, in the order to name them.
+        benchmark: the benchmark's name, for the sentence.
+    """
+    best, above, none = [], [], []
+    for method in methods:
+        part = net[(net.method == method) & (net.n > 0)]
+        if not len(part):
+            none.append(method)
+            continue
+        row = part.loc[part.net.idxmax()]
+        best.append(
+            f"{method}: {row.attack}, {100 * row.net:+.0f} pp [{100 * row.low:+.0f}, "
+            f"{100 * row.high:+.0f}]"
+        )
+        if (part.low > 0).any():
+            above.append(method)
+    if not best:
+        return f"On {benchmark} no method lost a forget item the target knew: nothing to recover."
+    text = (
+        f"On {benchmark}, the strongest attack per method, net of the base model: "
+        f"{'; '.join(best)}. "
+    )
+    if above:
+        text += (
+            f"For {len(above)} of {len(best)} methods ({', '.join(above)}) some attack's "
+            "interval lies above zero."
+        )
+    else:
+        text += f"For none of the {len(best)} methods does any attack's interval lie above zero."
+    if none:
+        text += f" No lost item: {', '.join(none)}."
+    return text
