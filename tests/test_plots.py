@@ -179,3 +179,26 @@ def test_probe_bars_draw_each_share_with_its_interval_and_grey_controls():
     segments = ax.collections[0].get_segments()
     assert sorted(segments[0][:, 0].tolist()) == pytest.approx([10.0, 40.0])
     plt.close(fig)
+
+
+def test_rate_heatmap_colours_each_share_and_writes_its_wilson_interval():
+    from unpactlib.plots import rate_heatmap
+    from unpactlib.stats import wilson
+
+    cells = pd.DataFrame(
+        [
+            {"panel": "news", "row": "tv", "column": "FocusOnKey", "k": 3, "n": 12},
+            {"panel": "news", "row": "tv", "column": "control", "k": 0, "n": 0},
+            {"panel": "wmdp", "row": "rmu", "column": "FocusOnKey", "k": 6, "n": 6},
+        ]
+    )
+    fig = rate_heatmap(cells, ["news", "wmdp"], ["tv", "rmu"], ["FocusOnKey", "control"], "%")
+    news, wmdp = fig.axes[0], fig.axes[1]
+    low, high = wilson(3, 12)
+    texts = [t.get_text() for t in news.texts]
+    assert f"25\n[{100 * low:.0f}, {100 * high:.0f}]" in texts
+    assert texts.count("–") == 3  # no items, and rmu's row on news
+    image = news.images[0].get_array()
+    assert image[0, 0] == 25 and image.mask[0, 1] and image.mask[1].all()
+    assert wmdp.images[0].get_array()[1, 0] == 100
+    plt.close(fig)

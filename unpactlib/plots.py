@@ -495,3 +495,56 @@ def probe_bars(shares: pd.DataFrame) -> Figure:
     ax.set_axisbelow(True)
     fig.tight_layout()
     return fig
+
+
+def rate_heatmap(
+    cells: pd.DataFrame,
+    panels: Sequence[str],
+    rows: Sequence[str],
+    columns: Sequence[str],
+    label: str,
+    confidence: float = 0.95,
+) -> Figure:
+    """Rates as heatmaps, one panel per ``panels`` value (stacked): rows by ``rows``, columns by
+    ``columns``, each cell coloured by its share k/n (%) and annotated with it and its Wilson
+    interval; grey "–" where n is 0 or the cell is missing.
+
+    ``cells`` has columns ``panel``, ``row``, ``column``, ``k`` and ``n``."""
+    from .stats import wilson
+
+    panels, rows, columns = list(panels), list(rows), list(columns)
+    index = cells.set_index(["panel", "row", "column"])
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(1.05 * len(columns) + 2.4, (0.42 * len(rows) + 0.5) * len(panels) + 1.0),
+        sharex=True,
+        squeeze=False,
+    )
+    cmap = plt.get_cmap("Blues").copy()
+    cmap.set_bad("0.92")
+    image = None
+    for ax, panel in zip(axes[:, 0], panels):
+        values = np.full((len(rows), len(columns)), np.nan)
+        for i, r in enumerate(rows):
+            for j, c in enumerate(columns):
+                key = (panel, r, c)
+                n = int(index.loc[key, "n"]) if key in index.index else 0
+                if n:
+                    k = int(index.loc[key, "k"])
+                    low, high = wilson(k, n, confidence)
+                    values[i, j] = 100 * k / n
+                    colour = "white" if values[i, j] > 60 else "black"
+                    text = f"{100 * k / n:.0f}\n[{100 * low:.0f}, {100 * high:.0f}]"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color=colour)
+                else:
+                    ax.text(j, i, "–", ha="center", va="center", fontsize=7, color="0.4")
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=100, aspect="auto")
+        ax.set_xticks(range(len(columns)), columns, rotation=25, ha="right", fontsize=7.5)
+        ax.set_yticks(range(len(rows)), rows, fontsize=8)
+        ax.set_title(str(panel), fontsize=9, loc="left")
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[:, 0]), fraction=0.04, pad=0.03).set_label(
+            label, fontsize=7
+        )
+    return fig
