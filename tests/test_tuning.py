@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from unpactlib.tuning import MIN_EFFICACY, choose, latest_target, same_target
 
 
@@ -57,3 +59,22 @@ def test_a_target_of_the_same_name_that_scores_otherwise_starts_the_search_again
     assert [r["n"] for r in latest_target(rows)] == [1, 2]
     assert same_target(rows[0], "a", before) and not same_target(rows[0], "a", other)
     assert not same_target(rows[0], "b", before)
+
+
+def test_the_embedded_settings_are_the_searchs_choice():
+    """Each method's setting in the embedded profile is what the rule picks from the committed
+    search on the latest news target, field for field."""
+    import json
+
+    from unpactlib.config import get_profile
+    from unpactlib.paths import RESULTS_DIR
+
+    path = RESULTS_DIR / "embedded" / "tuning" / "news.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    prof = get_profile("embedded")
+    chosen = choose(latest_target(rows))
+    assert set(chosen) == {"ga_gdr", "ga_klr", "npo_gdr", "npo_klr", "tv", "rmu"}
+    for method, row in chosen.items():
+        cfg = prof.unlearn_config("news", method)
+        for name, value in row["changed"].items():
+            assert getattr(cfg, name) == pytest.approx(value), (method, name)

@@ -173,12 +173,12 @@ class Profile:
 
 # The embedded profile's per-method settings (the book's "Unlearning settings" page).
 EMBEDDED_SETTINGS: dict[str, dict[str, float]] = {
-    "ga_gdr": {"lr": 1e-4},
-    "ga_klr": {"lr": 1e-4},
-    "npo_gdr": {"lr": 5e-5},
-    "npo_klr": {"lr": 5e-5},
-    "tv": {"tv_lr": 1e-4, "tv_alpha": 2.0},
-    "rmu": {"rmu_lr": 1e-2, "epochs": 9, "rmu_alpha": 10.0, "rmu_c": 300.0},
+    "ga_gdr": {"lr": 2e-5},
+    "ga_klr": {"lr": 1e-5},
+    "npo_gdr": {"lr": 1e-5},
+    "npo_klr": {"lr": 1e-5},
+    "tv": {"tv_lr": 1e-4, "tv_alpha": 0.5},
+    "rmu": {"rmu_lr": 3e-3, "epochs": 9, "rmu_alpha": 10.0, "rmu_c": 100.0},
 }
 
 PROFILES: dict[str, Profile] = {
