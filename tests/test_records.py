@@ -9,7 +9,7 @@ import pytest
 
 from unpactlib import keys, records, tracking
 from unpactlib.attribution import key_tokens
-from unpactlib.config import ParameterError, get_profile
+from unpactlib.config import EMBEDDED_SETTINGS, ParameterError, get_profile
 from unpactlib.recovery import probab_tokens
 from unpactlib.unlearn import METHODS, parse_methods
 
@@ -111,7 +111,9 @@ def test_question_scores_lay_a_stem_attribution_over_all_question_tokens():
 def test_profile_overrides_apply_to_one_run_only():
     prof = get_profile("embedded")
     rmu = prof.unlearn_config("news", "rmu")
-    assert rmu.rmu_c == 300.0 and rmu.epochs == 9
+    own = EMBEDDED_SETTINGS["rmu"]
+    assert rmu.rmu_c == own["rmu_c"] != prof.unlearn.rmu_c
+    assert rmu.epochs == own["epochs"] != prof.unlearn.epochs
     assert prof.unlearn_config("news", "npo_gdr").epochs == prof.unlearn.epochs
     assert get_profile("smoke").unlearn_config("news", "rmu") == get_profile("smoke").unlearn
 
