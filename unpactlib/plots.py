@@ -334,8 +334,7 @@ def ladder_heatmap(net: pd.DataFrame, methods: Sequence[str], attacks: Sequence[
                 ax.text(j, i, text, ha="center", va="center", fontsize=6.5)
             else:
                 ax.text(j, i, "–", ha="center", va="center", fontsize=7, color="0.4")
-    cmap = plt.get_cmap("RdBu_r").copy()
-    cmap.set_bad("0.92")
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="0.92")
     image = ax.imshow(
         np.ma.masked_invalid(values), cmap=cmap, norm=TwoSlopeNorm(0, -100, 100), aspect="auto"
     )
@@ -521,8 +520,7 @@ def rate_heatmap(
         sharex=True,
         squeeze=False,
     )
-    cmap = plt.get_cmap("Blues").copy()
-    cmap.set_bad("0.92")
+    cmap = plt.get_cmap("Blues").with_extremes(bad="0.92")
     image = None
     for ax, panel in zip(axes[:, 0], panels):
         values = np.full((len(rows), len(columns)), np.nan)
