@@ -4,6 +4,7 @@ page loads in headless Chromium without console errors and with all its figures.
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,15 @@ def test_every_page_loads_in_a_browser(built_book):
     # the figures are there and loaded: the summary page alone has at least five
     by_page = {Path(r.page).relative_to(built_book).as_posix(): r for r in reports}
     assert by_page["book/05_summary.html"].images >= 5
+
+
+def test_no_page_fetches_from_the_network(built_book):
+    """The book reads offline: no page loads a script, stylesheet or image from a web address
+    (MathJax from a CDN was one; the book has no maths markup for it)."""
+    external = re.compile(r'<(?:script|img)[^>]+src="https?://|<link[^>]+href="https?://[^"]+\.css')
+    fetching = [
+        page.relative_to(built_book).as_posix()
+        for page in built_book.glob("**/*.html")
+        if external.search(page.read_text())
+    ]
+    assert not fetching, fetching

@@ -87,12 +87,18 @@ def test_identical_copies_are_the_same(roots, tmp_path, capsys):
     assert run_main(reference, results, "--report", str(report_path)) == 0
     out = capsys.readouterr().out
     assert "verify: OK" in out
-    assert "T1 (metrics.json, 1 runs): 9 numbers, 9 same, 0 moved" in out
+    run = reference / PROFILE / UNLEARNED
+    n_t1 = len(verify.t1_names(json.loads((run / "metrics.json").read_text())))
+    assert f"T1 (metrics.json, 1 runs): {n_t1} numbers, {n_t1} same, 0 moved" in out
     report = json.loads(report_path.read_text())
     assert report["ok"] and not report["reasons"]
     for name, t in report["tables"].items():
         assert t["count"] > 0 and t["same"] == t["count"] and not t["moved"], name
-    assert report["tables"]["Attribution"]["count"] == 64  # 32 prompts in each of the two runs
+    prompts = sum(
+        len((reference / PROFILE / r / "contributions.jsonl").read_text().splitlines())
+        for r in RUNS
+    )
+    assert report["tables"]["Attribution"]["count"] == prompts  # every prompt of both runs
     files = report["files"]
     assert files["differ"] == 0 and files["missing_in_results"] == 0 and files["identical"] > 10
     assert report["environment"]["reference"][0]["torch"]  # read from provenance.json
@@ -117,20 +123,28 @@ def test_a_move_inside_its_interval_passes(roots, capsys):
     assert "verify: OK" in out
 
 
+def forget_counts(run: Path) -> tuple[int, int]:
+    """The forget split's correct answers after unlearning and its size, from items.csv."""
+    items = pd.read_csv(run / "items.csv")
+    forget = items[items.split == "forget"]
+    return int(forget.correct_after.sum()), len(forget)
+
+
 def test_a_score_interval_comes_from_the_items(roots):
-    """``forget score`` has no counts: k/n = 2/12 comes from items.csv; 3/12 lies inside."""
+    """``forget score`` has no counts: k/n comes from items.csv; (k + 1)/n lies inside."""
     reference, results = roots
     run = results / PROFILE / UNLEARNED
+    k, n = forget_counts(run)
     items = pd.read_csv(run / "items.csv")
     wrong = items.index[(items.split == "forget") & ~items.correct_after][0]
     items.loc[wrong, "correct_after"] = True
     items.loc[wrong, "prediction_after"] = items.loc[wrong, "answer"]
     items.to_csv(run / "items.csv", index=False)
-    edit_json(run / "metrics.json", lambda m: m.update({"forget score": 3 / 12}))
+    edit_json(run / "metrics.json", lambda m: m.update({"forget score": (k + 1) / n}))
     report = verify.compare(reference, results, PROFILE, with_claims=False)
     (moved,) = t1(report).moved
-    assert (moved.name, moved.note, moved.inside) == ("forget score", "2/12", True)
-    assert moved.interval == pytest.approx(verify.wilson(2, 12))
+    assert (moved.name, moved.note, moved.inside) == ("forget score", f"{k}/{n}", True)
+    assert moved.interval == pytest.approx(verify.wilson(k, n))
     answers = table(report, "Answers")
     assert len(answers.moved) == 1 and not answers.judged  # reported, not judged
     assert report.ok
@@ -138,12 +152,17 @@ def test_a_score_interval_comes_from_the_items(roots):
 
 def test_a_move_outside_its_interval_fails(roots, capsys):
     reference, results = roots
+    k, n = forget_counts(results / PROFILE / UNLEARNED)
+    low, high = verify.wilson(k, n)
+    moved_to = min(1.0, high + 0.1)
     edit_json(
-        results / PROFILE / UNLEARNED / "metrics.json", lambda m: m.update({"forget score": 0.75})
+        results / PROFILE / UNLEARNED / "metrics.json",
+        lambda m: m.update({"forget score": moved_to}),
     )
     assert run_main(reference, results) == 1
     out = capsys.readouterr().out
-    assert "news npo_gdr s0  forget score  0.167 -> 0.750  [0.05, 0.45]  outside" in out
+    line = f"forget score  {k / n:.3f} -> {moved_to:.3f}  [{low:.2f}, {high:.2f}]  outside"
+    assert f"news npo_gdr s0  {line}" in out
     assert "verify: FAILED (T1: 1 moved outside their 95 % interval)" in out
 
 
@@ -167,7 +186,10 @@ def test_a_changed_recovery_rate_is_reported_under_t2(roots, capsys):
         f"{(k + 1) / n:.3f} ({k + 1}/{n})",
     )
     assert moved.inside and moved.interval == [stored["ci_low"], stored["ci_high"]]
-    assert "T2 (recovery.json, 1 runs): 24 rates, 23 same, 1 moved" in report.text()
+    rates = len(
+        verify._rates(json.loads((reference / PROFILE / UNLEARNED / "recovery.json").read_text()))
+    )
+    assert f"T2 (recovery.json, 1 runs): {rates} rates, {rates - 1} same, 1 moved" in report.text()
 
 
 def test_a_zero_width_stored_interval_is_replaced_by_wilson():
