@@ -63,6 +63,10 @@ FRONTIER ?= news
 # against deletion, the alpha x beta grid, three emphasis templates); the others run the
 # paper's analyses only (the lean parameter sets in notebooks/params/).
 EXTRAS ?= news
+# Benchmarks whose target may miss the stop rule (TargetConfig.min_accuracy on forget and
+# retain-eval) and still go on to unlearning; its target page says that it misses. wmdp's
+# kept recipe misses retain-eval by one item; without it, the target stage stops.
+REPORT_MISS ?= wmdp
 PARAMS := notebooks/params
 STAGE = OMP_NUM_THREADS=$(THREADS) $(TIMED)
 extras = $(if $(filter $*,$(EXTRAS)),,$(1))
@@ -105,12 +109,13 @@ AFTER_attribution := unlearn
 AFTER_recovery := attribution
 AFTER_ladder := recovery
 AFTER_frontier := ladder
-ARGS_target = -p profile $(PROFILE) -p benchmark $*
-ARGS_unlearn = $(ARGS_target)
-ARGS_attribution = $(ARGS_target) $(call extras,-f $(PARAMS)/attribution-lean.yaml)
-ARGS_recovery = $(ARGS_target) $(call extras,-f $(PARAMS)/recovery-lean.yaml)
-ARGS_ladder = $(ARGS_target)
-ARGS_frontier = $(ARGS_target)
+ARGS = -p profile $(PROFILE) -p benchmark $*
+ARGS_target = $(strip $(ARGS) $(if $(filter $*,$(REPORT_MISS)),-p on_miss report))
+ARGS_unlearn = $(ARGS)
+ARGS_attribution = $(ARGS) $(call extras,-f $(PARAMS)/attribution-lean.yaml)
+ARGS_recovery = $(ARGS) $(call extras,-f $(PARAMS)/recovery-lean.yaml)
+ARGS_ladder = $(ARGS)
+ARGS_frontier = $(ARGS)
 COUNTS_attribution = --results $*__
 COUNTS_recovery = --results $*__
 COUNTS_ladder = --results $*__

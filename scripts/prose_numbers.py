@@ -49,6 +49,7 @@ ALLOWED: list[tuple[str, str, str]] = [
     ("book/methods.md", "α_ProbAb = 0.5 and β_ProbAb = 3", DEFINITION),
     ("book/methods.md", "(0: the most likely)", DEFINITION),
     ("book/methods.md", "(0 is the target, 1 the unlearned model)", DEFINITION),
+    ("notebooks/10_frontier.ipynb", "*s* = 0 is the target, *s* = 1 the unlearned", DEFINITION),
     ("book/methods.md", "betas (0.9, 0.999)", DEFINITION),
     ("book/methods.md", "ε 1e-8, weight decay 0.01", DEFINITION),
     ("book/methods.md", "(2/b) · mean softplus", FORMULA),

@@ -19,6 +19,7 @@ from unpactlib.tables import (
     interpolated_check,
     score_table,
     split_table,
+    stop_rule_sentence,
     t1_rates,
     target_search_table,
     target_sentence,
@@ -178,6 +179,19 @@ def test_target_sentence_glues_every_number_with_its_interval():
     )
     for text in (target_sentence(base, target, chance), qa):
         assert "[0, 0]" not in text
+
+
+def test_stop_rule_sentence_names_each_split_below_the_rule():
+    # 0.8 x 48 = 38.4, so the rule needs 39 of 48; 0.8 x 45 = 36 exactly, so 36 of 45 meets it
+    met = stop_rule_sentence({"forget": (43, 48), "retain": (36, 45)}, 0.8)
+    assert met == (
+        "It meets the stop rule: at least 80 % of the forget and of the retain-eval items."
+    )
+    missed = stop_rule_sentence({"forget": (43, 48), "retain": (38, 48)}, 0.8)
+    assert missed.startswith("**It misses the stop rule** of at least 80 % on the retain-eval")
+    assert "(38/48; the rule needs 39)" in missed and "forget items" not in missed
+    both = stop_rule_sentence({"forget": (2, 4), "retain": (1, 4)}, 0.8)
+    assert "forget items (2/4; the rule needs 4) and the retain-eval items (1/4;" in both
 
 
 def test_checks_table_is_percent_per_epoch():

@@ -249,6 +249,34 @@ def target_sentence(
     return " ".join(sentences)
 
 
+def stop_rule_sentence(target: Mapping[str, tuple[int, int]], min_accuracy: float) -> str:
+    """Whether the target meets the stop rule, correct on at least ``min_accuracy`` of the
+    forget and of the retain-eval items, as a sentence for the target page; a miss names each
+    split below the rule with its count and the count the rule needs (``ceil(min_accuracy *
+    n)``), and says that the results built on this target come from a target below the rule.
+
+    Args:
+        target: ``split -> (correct, items)`` of the target (:func:`correct_counts`).
+        min_accuracy: the rule's share (``TargetConfig.min_accuracy``).
+    """
+    missed = []
+    for split in ("forget", "retain"):
+        k, n = target[split]
+        needed = math.ceil(min_accuracy * n - 1e-9)
+        if k < needed:
+            missed.append(f"the {SPLIT_WORDS[split]} items ({k}/{n}; the rule needs {needed})")
+    if not missed:
+        return (
+            f"It meets the stop rule: at least {_pct(min_accuracy)} of the forget and of the"
+            " retain-eval items."
+        )
+    return (
+        f"**It misses the stop rule** of at least {_pct(min_accuracy)} on {_join(missed)}. The"
+        ' stage went on (`on_miss = "report"`), so every result on this benchmark comes from'
+        " a target below the rule."
+    )
+
+
 def checks_table(checks: Sequence[Mapping[str, float]]) -> pd.DataFrame:
     """The target's training checks (``training["checks"]``: ``epoch`` and an accuracy per
     checked split) as accuracy (%, one decimal), one row per check, index ``epoch``.
