@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from unpactlib.benchmarks import load_benchmark
-from unpactlib.editions import Edition, edition, edition_sentence, study_editions
+from unpactlib.editions import Edition, edition, edition_sentence, rule_sentence, study_editions
 from unpactlib.results import run_id, write_json, write_table
 
 
@@ -59,3 +59,22 @@ def test_the_study_editions_read_the_forget_split_as_the_profile_uses_it(tmp_pat
     assert news.is_current and news.current == n
     (smoke,) = study_editions(tmp_path, "smoke", ["news"])  # the smoke profile's subset
     assert smoke.current < n and smoke.scored == 0
+
+
+def test_the_rule_sentence_names_a_target_below_the_stop_rule(tmp_path):
+    def target(benchmark: str, forget: int, retain: int) -> None:
+        rows = [
+            {"id": f"{split}-{i}", "split": split, "model": "target", "correct": i < k}
+            for split, k in (("forget", forget), ("retain", retain))
+            for i in range(48)
+        ]
+        folder = tmp_path / "embedded" / run_id(benchmark, "target", 0)
+        write_table(folder / "items.csv", pd.DataFrame(rows))
+
+    target("news", 45, 45)
+    assert rule_sentence(tmp_path, "embedded", ["news", "wmdp"]) == ""  # wmdp: no record
+    target("wmdp", 43, 38)  # 0.8 x 48 = 38.4: the rule needs 39
+    assert rule_sentence(tmp_path, "embedded", ["news", "wmdp"]) == (
+        "wmdp's target (retain-eval 38/48, the rule needs 39) misses the stop rule of at least"
+        " 80 %; the results built on it are included, and its target page says so."
+    )

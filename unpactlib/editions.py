@@ -16,6 +16,7 @@ from pathlib import Path
 from .benchmarks import load_benchmark
 from .config import get_profile
 from .results import read_json, read_table, run_id
+from .tables import SPLIT_WORDS, correct_counts, rule_shortfalls
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,35 @@ def study_editions(
         )
         for b in benchmarks
     ]
+
+
+def rule_sentence(
+    results_root: Path | str, profile: str, benchmarks: Sequence[str], seed: int = 0
+) -> str:
+    """A sentence that names the benchmarks whose target record misses the stop rule
+    (:func:`unpactlib.tables.rule_shortfalls` with profile ``profile``'s ``min_accuracy``),
+    each with the split, its count and the count the rule needs; empty when every target
+    meets it (or has no record)."""
+    min_accuracy = get_profile(profile).target.min_accuracy
+    misses = []
+    for b in benchmarks:
+        items_file = Path(results_root) / profile / run_id(b, "target", seed) / "items.csv"
+        if not items_file.exists():
+            continue
+        items = read_table(items_file)
+        counts = correct_counts(items[items["model"] == "target"])
+        if not {"forget", "retain"} <= set(counts):
+            continue
+        short = rule_shortfalls(counts, min_accuracy)
+        if short:
+            splits = "; ".join(
+                f"{SPLIT_WORDS[s]} {k}/{n}, the rule needs {m}" for s, k, n, m in short
+            )
+            misses.append(f"{b}'s target ({splits})")
+    if not misses:
+        return ""
+    verb = "misses" if len(misses) == 1 else "miss"
+    return (
+        f"{_and(misses)} {verb} the stop rule of at least {100 * min_accuracy:.0f} %; the"
+        " results built on it are included, and its target page says so."
+    )

@@ -249,22 +249,35 @@ def target_sentence(
     return " ".join(sentences)
 
 
-def stop_rule_sentence(target: Mapping[str, tuple[int, int]], min_accuracy: float) -> str:
-    """Whether the target meets the stop rule, correct on at least ``min_accuracy`` of the
-    forget and of the retain-eval items, as a sentence for the target page; a miss names each
-    split below the rule with its count and the count the rule needs (``ceil(min_accuracy *
-    n)``), and says that the results built on this target come from a target below the rule.
+def rule_shortfalls(
+    target: Mapping[str, tuple[int, int]], min_accuracy: float
+) -> list[tuple[str, int, int, int]]:
+    """The splits where the target misses the stop rule, correct on at least ``min_accuracy``
+    of the forget and of the retain-eval items: ``(split, correct, items, needed)`` with
+    ``needed = ceil(min_accuracy * items)``; empty when it meets the rule.
 
     Args:
         target: ``split -> (correct, items)`` of the target (:func:`correct_counts`).
         min_accuracy: the rule's share (``TargetConfig.min_accuracy``).
     """
-    missed = []
+    out = []
     for split in ("forget", "retain"):
         k, n = target[split]
         needed = math.ceil(min_accuracy * n - 1e-9)
         if k < needed:
-            missed.append(f"the {SPLIT_WORDS[split]} items ({k}/{n}; the rule needs {needed})")
+            out.append((split, k, n, needed))
+    return out
+
+
+def stop_rule_sentence(target: Mapping[str, tuple[int, int]], min_accuracy: float) -> str:
+    """Whether the target meets the stop rule (:func:`rule_shortfalls`), as a sentence for
+    the target page; a miss names each split below the rule with its count and the count the
+    rule needs, and says that the results built on this target come from a target below it.
+    """
+    missed = [
+        f"the {SPLIT_WORDS[split]} items ({k}/{n}; the rule needs {needed})"
+        for split, k, n, needed in rule_shortfalls(target, min_accuracy)
+    ]
     if not missed:
         return (
             f"It meets the stop rule: at least {_pct(min_accuracy)} of the forget and of the"
