@@ -202,3 +202,26 @@ def test_rate_heatmap_colours_each_share_and_writes_its_wilson_interval():
     assert image[0, 0] == 25 and image.mask[0, 1] and image.mask[1].all()
     assert wmdp.images[0].get_array()[1, 0] == 100
     plt.close(fig)
+
+
+def test_target_checks_draw_a_line_per_split_a_star_after_interpolation_and_the_rule():
+    from unpactlib.plots import target_checks
+
+    checks = [
+        {"epoch": 1, "forget": 0.5, "retain": 0.25},
+        {"epoch": 2, "forget": 1.0, "retain": 0.75},
+        {"epoch": 2, "interpolate": 0.7, "forget": 0.875, "retain": 0.625},
+    ]
+    fig = target_checks(checks, min_accuracy=0.8)
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    forget = next(ln for label, ln in lines.items() if label.startswith("forget"))
+    assert forget.get_ydata().tolist() == [50.0, 100.0]
+    stars = [ln for ln in ax.get_lines() if ln.get_marker() == "*" and len(ln.get_xdata())]
+    assert sorted(ln.get_ydata()[0] for ln in stars) == [62.5, 87.5]
+    rule = next(ln for ln in ax.get_lines() if ln.get_linestyle() == "--")
+    assert rule.get_ydata()[0] == 80.0
+    plt.close(fig)
+    empty = target_checks([], min_accuracy=0.8)
+    assert not empty.axes[0].axison
+    plt.close(empty)

@@ -17,6 +17,7 @@ from unpactlib.tables import (
     checks_table,
     correct_counts,
     interpolated_check,
+    replay_sentence,
     score_table,
     split_table,
     stop_rule_sentence,
@@ -290,3 +291,10 @@ def test_t1_finding_names_each_rates_range_and_the_methods_that_forget_without_h
     # npo forgets 75 % and destroys 10 %: the only one at least half and at most a fifth
     assert "1 of 3 methods (npo) forgot at least 50 %" in text
     assert t1_finding(t1.loc[["target"]], "news") == "No unlearning run on news has results yet."
+
+
+def test_replay_sentence_counts_the_records_or_says_why_there_are_none():
+    assert replay_sentence({"pretrained": "some/model"}).startswith("This target was not trained")
+    two = replay_sentence({"replay": [{"question": "q", "answer": "a"}] * 2})
+    assert two.startswith("In every epoch the target also learned 2 replay records")
+    assert replay_sentence({}) == "This target learned no replay records (the profile sets none)."

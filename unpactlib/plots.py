@@ -12,8 +12,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .stats import cluster_bootstrap
+from .tables import SPLIT_WORDS, checks_table, interpolated_check
 
 
 def contribution_heatmap(
@@ -545,4 +547,45 @@ def rate_heatmap(
         fig.colorbar(image, ax=list(axes[:, 0]), fraction=0.04, pad=0.03).set_label(
             label, fontsize=7
         )
+    return fig
+
+
+def target_checks(checks: Sequence[dict], min_accuracy: float) -> Figure:
+    """The target's training checks (``training["checks"]``): accuracy (%) per checked split
+    against the epoch, one line per split, the check after interpolation towards the base
+    model as a star in the split's colour, and the stop rule (``min_accuracy`` in [0, 1]) as a
+    dashed line; a note instead of lines when there are no checks."""
+    table = checks_table(checks)
+    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    if not len(table):
+        ax.text(0.5, 0.5, "no training checks: not trained here", ha="center", va="center")
+        ax.set_axis_off()
+        fig.tight_layout()
+        return fig
+    merged = interpolated_check(checks)
+    for split in table.columns:
+        (line,) = ax.plot(table.index, table[split], marker="o", label=SPLIT_WORDS[split])
+        if merged is not None:
+            ax.plot(
+                [merged["epoch"]], [merged[split]], marker="*", ms=11, ls="", color=line.get_color()
+            )
+    if merged is not None:
+        ax.plot(
+            [],
+            [],
+            marker="*",
+            ms=9,
+            ls="",
+            color="black",
+            label=f"interpolated ({merged['interpolate']:g})",
+        )
+    ax.axhline(100 * min_accuracy, color="grey", lw=0.8, ls="--", label="stop rule")
+    ax.set_xlabel("epoch", fontsize=8)
+    ax.set_ylabel("correct (%)", fontsize=8)
+    ax.set_ylim(-3, 103)
+    ax.set_xlim(0, table.index.max() + 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    fig.tight_layout()
     return fig

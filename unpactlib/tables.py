@@ -401,3 +401,18 @@ def t1_finding(t1: pd.DataFrame, benchmark: str) -> str:
         f"{100 * ESCAPE_FORGET:.0f} % of the forget items the target knew while destroying at "
         f"most {100 * ESCAPE_DESTRUCTION:.0f} % of the retain-eval items it knew."
     )
+
+
+def replay_sentence(training: Mapping) -> str:
+    """What the target's record (``training.json``) says about replay: not trained here
+    (``pretrained`` set), how many replay records it learned in every epoch, or none."""
+    replay = training.get("replay", [])
+    if "pretrained" in training:
+        return "This target was not trained here, so it learned no replay records."
+    if replay:
+        return (
+            f"In every epoch the target also learned {len(replay)} replay records: everyday"
+            " requests with the base model's own answers, which pull it back towards the base"
+            " model wherever the facts do not require a change (the first ones below)."
+        )
+    return "This target learned no replay records (the profile sets none)."
