@@ -37,6 +37,7 @@ MAKEFLAGS += --no-builtin-rules
 # unpactlib.records.stage_done). So a second `make reproduce` only rebuilds the book, an
 # interrupted one resumes, and a fresh clone (no .cache) recomputes everything.
 reproduce: results
+	$(if $(filter embedded,$(PROFILE)),@$(BIN)/python scripts/readme_findings.py)
 	@$(MAKE) --no-print-directory book
 	@echo "The book is at _build/html/index.html"
 

@@ -68,3 +68,10 @@ def test_pooled_text_without_a_column_is_not_measured():
 def test_model_label_names_the_embedded_model():
     assert claims.model_label("embedded") == "SmolLM2-135M-Instruct"
     assert claims.model_label("org/model") == "org/model"
+
+
+def test_a_reason_that_opens_with_a_lower_case_name_opens_its_sentence_capitalised():
+    ladder = Verdict("ladder", "agrees", "sampling brought back +0.41 of the lost items.")
+    dilemma = Verdict("dilemma", "agrees", "No point escapes.")
+    out = claims.headline(_inputs(pd.DataFrame(), (0, 0)), _verdicts(ladder, dilemma))
+    assert out["recovery"].endswith(" Sampling brought back +0.41 of the lost items.")

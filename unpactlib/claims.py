@@ -371,9 +371,9 @@ def headline(inputs: ClaimInputs, verdicts: dict[str, Verdict], seed: int = 0) -
             "; ".join(probes)
             + (f" (the target answers {fmt_rate(k, n)} of its emphasis prompts)." if n else ".")
         )
-        parts[-1] = parts[-1][0].upper() + parts[-1][1:]
+        parts[-1] = _capital(parts[-1])
     if not verdicts["ladder"].numbers.get("missing"):
-        parts += [sentence(verdicts["ladder"]), verdicts["ladder"].reason]
+        parts += [sentence(verdicts["ladder"]), _capital(verdicts["ladder"].reason)]
     out["recovery"] = " ".join(parts)
     e3 = verdicts["RQ3"].effects
     parts = [sentence(verdicts["RQ3"])]
@@ -383,9 +383,14 @@ def headline(inputs: ClaimInputs, verdicts: dict[str, Verdict], seed: int = 0) -
             f", content words by {_short(e3['content'])}."
         )
     if not verdicts["dilemma"].numbers.get("missing"):
-        parts += [sentence(verdicts["dilemma"]), verdicts["dilemma"].reason]
+        parts += [sentence(verdicts["dilemma"]), _capital(verdicts["dilemma"].reason)]
     out["forgetting"] = " ".join(parts)
     return out
+
+
+def _capital(text: str) -> str:
+    """``text`` with its first letter upper-case (a reason opening a sentence)."""
+    return text[:1].upper() + text[1:]
 
 
 def model_label(model: str) -> str:
