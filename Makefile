@@ -158,7 +158,7 @@ book/report.ipynb: NOTEBOOK := notebooks/12_report.ipynb
 book/08_seeds.ipynb: NOTEBOOK := notebooks/08_seeds.ipynb
 book/06_reproduce.ipynb: NOTEBOOK := notebooks/06_reproduce.ipynb
 book/06_reproduce.ipynb: $(wildcard notebooks/*.ipynb)
-page_args = -p profile $(PROFILE) $(if $(findstring 08_seeds,$(1)),-p seeds $(SEED_LIST))
+page_args = -p profile $(PROFILE) $(if $(or $(findstring 08_seeds,$(1)),$(findstring 05_summary,$(1))),-p seeds $(SEED_LIST))
 page_stamp = .cache/make/pages/$(subst /,-,$(1)).args
 PAGE_INPUTS = $(STAMP) $(LIB) $(STAGE_STAMPS) $(filter-out %/seeds.csv,$(shell find data/results -type f 2>/dev/null))
 $(foreach p,$(PAGES),$(call page_stamp,$(p))):
