@@ -123,6 +123,18 @@ def test_the_ladder_runs_on_lost_items_with_base_and_target_beside(throwaway):
     assert set(controls) == set(attacks)
     assert controls["paraphrase"] == 0  # tinyfacts has no paraphrases: never judged
     assert all(0 <= share <= 1 for share in controls.values())
+    # one benchmark alone: the same rows; another benchmark has none
+    alone, alone_controls, _ = claims.collect_ladder(
+        throwaway / "results", "smoke", benchmarks=["tinyfacts"]
+    )
+    pd.testing.assert_frame_equal(alone, items)
+    assert alone_controls == controls
+    assert claims.collect_ladder(throwaway / "results", "smoke", benchmarks=["news"])[0].empty
+    per = claims.ladder_by_benchmark(throwaway / "results", "smoke")
+    assert list(per) == ["tinyfacts"]
+    from unpactlib.verdicts import ladder_verdict
+
+    assert per["tinyfacts"] == ladder_verdict(items, controls, attacks)
 
     frontier = stages.run_frontier(study, "throwaway", strengths="0,1", attack="int8")
     points = frontier.points.set_index("strength")

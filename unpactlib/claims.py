@@ -167,17 +167,18 @@ def collect(root: Path, profile: str, seed: int = 0, template: str = "key_line")
 
 
 def collect_ladder(
-    root: Path, profile: str, seed: int = 0
+    root: Path, profile: str, seed: int = 0, benchmarks: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
     """The ladder's lost items of every finished ladder run (one row per item and method:
     ``<attack>`` for the unlearned model, ``<attack> base`` for the base model, ``cluster``),
     the target's share correct under each attack on every forget item of the benchmarks
-    read, and the attacks in ladder order."""
+    read, and the attacks in ladder order; ``benchmarks`` limits what is read (default:
+    every benchmark)."""
     from .ladder import control_counts
     from .stages.ladder import ladder_columns
 
     parts, references, targets, attacks = [], [], [], []
-    for b in BENCHMARKS:
+    for b in benchmarks if benchmarks is not None else BENCHMARKS:
         known = None
         for m in METHODS:
             path = results.run_dir(root, profile, b, m, seed) / "ladder.csv"
@@ -215,6 +216,18 @@ def collect_ladder(
             controls[a] = float(answered.mean()) if len(answered) else 0.0
     items = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return items, controls, attacks
+
+
+def ladder_by_benchmark(root: Path, profile: str, seed: int = 0) -> dict[str, Verdict]:
+    """The ladder's rule (:func:`unpactlib.verdicts.ladder_verdict`) applied to each
+    benchmark's ladder runs alone, with that benchmark's own positive controls: a
+    description beside the pooled verdict, which stays the claim's verdict."""
+    out = {}
+    for b in BENCHMARKS:
+        items, controls, attacks = collect_ladder(root, profile, seed, benchmarks=[b])
+        if attacks and len(items):
+            out[b] = ladder_verdict(items, controls, attacks, seed=seed)
+    return out
 
 
 def collect_frontier(root: Path, profile: str, seed: int = 0) -> pd.DataFrame:
