@@ -2,7 +2,8 @@
 
 The three lines are :func:`unpactlib.claims.headline` on the committed results (the first
 page's answer), so the README states what the book finds without typing a number by hand.
-``make pages`` runs this after the pages; ``--check`` exits 1 when README.md is stale.
+``make reproduce`` runs this on the embedded profile before it builds the book; ``--check``
+exits 1 when README.md is stale.
 
     python scripts/readme_findings.py [--profile embedded] [--check]
 """

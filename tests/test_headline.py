@@ -75,3 +75,22 @@ def test_a_reason_that_opens_with_a_lower_case_name_opens_its_sentence_capitalis
     dilemma = Verdict("dilemma", "agrees", "No point escapes.")
     out = claims.headline(_inputs(pd.DataFrame(), (0, 0)), _verdicts(ladder, dilemma))
     assert out["recovery"].endswith(" Sampling brought back +0.41 of the lost items.")
+
+
+def test_ladder_breakdown_names_each_benchmark_verdict_and_its_strongest_recovering_attack():
+    strong, weak = Effect(0.4, 0.3, 0.5, 100, 16), Effect(0.1, 0.0, 0.2, 100, 16)
+    per = {
+        "news": Verdict(
+            "ladder",
+            "agrees",
+            "",
+            {"sampling": strong, "int4": weak},
+            {"sampling recovers": 1.0, "int4 recovers": 1.0},
+        ),
+        "wmdp": Verdict("ladder", "does not", "", {"sampling": weak}, {}),
+    }
+    assert claims.ladder_breakdown(per) == (
+        "By benchmark, the same rule on each one's own items and controls gives: news agrees, "
+        f"strongest sampling {strong.text(digits=2)}; wmdp does not. The verdict pools them."
+    )
+    assert claims.ladder_breakdown({}) == ""

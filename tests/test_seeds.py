@@ -49,3 +49,14 @@ def test_per_seed_table_reads_each_run_and_the_spread_is_mean_and_sample_sd(tmp_
         "seed",
         "lost",
     ]
+
+
+def test_parse_seeds_sorts_unique_integers_and_names_the_parameter_when_bad():
+    import pytest
+
+    from unpactlib.config import ParameterError
+    from unpactlib.seeds import parse_seeds
+
+    assert parse_seeds("2,0,1,2") == [0, 1, 2]
+    with pytest.raises(ParameterError, match="seeds='0,x'"):
+        parse_seeds("0,x")

@@ -230,6 +230,24 @@ def ladder_by_benchmark(root: Path, profile: str, seed: int = 0) -> dict[str, Ve
     return out
 
 
+def ladder_breakdown(per_benchmark: dict[str, Verdict]) -> str:
+    """A sentence giving :func:`ladder_by_benchmark`'s verdict per benchmark, each with its
+    strongest recovering attack and net recovery; empty when no benchmark has a ladder."""
+    parts = []
+    for b, v in per_benchmark.items():
+        recovering = [a for a in v.effects if v.numbers.get(f"{a} recovers")]
+        best = max(recovering, key=lambda a: v.effects[a].estimate) if recovering else None
+        strongest = f", strongest {best} {v.effects[best].text(digits=2)}" if best else ""
+        parts.append(f"{b} {v.verdict}{strongest}")
+    if not parts:
+        return ""
+    return (
+        "By benchmark, the same rule on each one's own items and controls gives: "
+        + "; ".join(parts)
+        + ". The verdict pools them."
+    )
+
+
 def collect_frontier(root: Path, profile: str, seed: int = 0) -> pd.DataFrame:
     """Every finished frontier run's points (``frontier.csv``), with its benchmark."""
     parts = [

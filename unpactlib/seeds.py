@@ -9,9 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import ParameterError
 from .results import read_json, run_id
 
 RESULT_FILES = ("metrics.json", "recovery.json")
+
+
+def parse_seeds(seeds: str) -> list[int]:
+    """The ``seeds`` parameter (comma-separated integers, e.g. ``"0,1,2"``) as sorted unique
+    seeds; a :class:`ParameterError` naming the parameter otherwise."""
+    try:
+        return sorted({int(s) for s in str(seeds).split(",")})
+    except ValueError:
+        raise ParameterError(f"seeds={seeds!r}: expected comma-separated integers") from None
 
 
 def _folder(root: Path, profile: str, benchmark: str, method: str, seed: int) -> Path:
