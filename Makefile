@@ -178,8 +178,9 @@ FORCE:
 # attribution and recovery again per seed and benchmark (times in timings.json, shown on the
 # "Reproduce and extend" page), then the seeds page and the book. Only what T1 and T2 need is
 # measured again: attribution of the forget prompts (ProbAb reads it; one retain and one
-# utility prompt besides; the target's scores are read from seed 0's larger set), recovery
-# with the first template and no alpha/beta grid.
+# utility prompt besides; the target's scores are read from seed 0's larger set, or, where
+# this machine has not run seed 0, computed again for these prompts, leaving that set as it is),
+# recovery with the first template and no alpha/beta grid.
 SEED_03 := -f $(PARAMS)/attribution-seed.yaml
 SEED_04 := -f $(PARAMS)/recovery-lean.yaml
 SEED_RUNS := $(foreach s,$(SEEDS),$(foreach b,$(SEED_BENCHMARKS),seed-$(s)-$(b)))

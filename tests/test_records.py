@@ -72,6 +72,19 @@ def test_a_stage_over_more_items_covers_a_run_over_fewer(tmp_path):
     )
 
 
+def test_a_larger_record_is_found_whichever_machine_wrote_it_while_intact(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    larger = {"model": "m", "alpha": 0.5, "ids": ["a", "b", "c"]}
+    _finished(run, tmp_path / "cache_a", larger)
+    subset = {"model": "m", "alpha": 0.5, "ids": ["b"]}
+    assert records.superset_record(run, "config.json", subset) == larger
+    assert records.superset_record(run, "config.json", larger) is None  # not more items
+    assert records.superset_record(run, "config.json", {**subset, "alpha": 0.2}) is None
+    (run / "items.csv").write_text("id,correct\n")  # damaged
+    assert records.superset_record(run, "config.json", subset) is None
+
+
 def test_records_from_elsewhere_are_recomputed_and_runs_write_identical_records(tmp_path):
     """A record without this machine's stamp (e.g. committed to git) is not trusted; two runs
     of a stage write byte-identical records, their wall time going to provenance.json."""

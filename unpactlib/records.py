@@ -68,6 +68,24 @@ def stage_done(folder: Path, name: str, key: dict, cache_dir: Path | str | None 
         return False
 
 
+def superset_record(folder: Path, name: str, key: dict, field: str = "ids") -> dict | None:
+    """The key of the record in ``folder/name`` when it was made for inputs that equal
+    ``key`` except that their list ``field`` holds every item of ``key[field]`` and more, and
+    its result files are intact (the SHA-256 it lists), whichever machine wrote it; else None.
+    """
+    try:
+        record = read_json(Path(folder) / name)
+        stored, files, wanted = record["key"], record["files"], _as_json(key)
+        if {**stored, field: wanted[field]} != wanted:
+            return None
+        if not set(map(str, wanted[field])) < set(map(str, stored[field])):
+            return None
+        intact = all(file_digest(Path(folder) / f) == d for f, d in files.items())
+        return stored if files and intact else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def stage_covers(
     folder: Path, name: str, key: dict, cache_dir: Path | str | None = None, field: str = "ids"
 ) -> bool:
@@ -75,16 +93,10 @@ def stage_covers(
     that equal ``key`` except that their list ``field`` holds every item of ``key[field]``
     and maybe more: a run over a subset of the items can read those results instead of
     computing them again (and overwriting the larger set)."""
-    try:
-        stored = read_json(Path(folder) / name)["key"]
-        wanted = _as_json(key)
-        return (
-            {**stored, field: wanted[field]} == wanted
-            and set(map(str, wanted[field])) <= set(map(str, stored[field]))
-            and stage_done(folder, name, stored, cache_dir)
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+    if stage_done(folder, name, key, cache_dir):
+        return True
+    stored = superset_record(folder, name, key, field)
+    return stored is not None and stage_done(folder, name, stored, cache_dir)
 
 
 def finish_stage(

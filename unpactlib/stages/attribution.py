@@ -69,28 +69,35 @@ def _attribute_once(
 ) -> list[dict]:
     """Contribution rows of ``prompts`` under the model in ``path`` (loaded by ``load``),
     computed once: read when done for the same key, or for the same settings over more
-    prompts (then only these are read)."""
+    prompts (then only these are read).
+
+    When the folder holds an intact larger set for the same settings that this machine did
+    not compute (results committed to git, a fresh cache), these prompts are computed and
+    returned but not written: a run over fewer prompts, such as another seed's, never
+    replaces or alters the set a fuller run wrote.
+    """
     key = keys.attribution_record(path.name, settings)
     name = "attribution_config.json"
     cache = study.cache_dir
-    if not (
-        records.stage_done(folder, name, key, cache)
-        or records.stage_covers(folder, name, key, cache)
-    ):
-        start = time.perf_counter()
-        model, tok = load(path, study.device)
-        attrs = contributions(
-            model,
-            tok,
-            prompts,
-            answer=settings["answer"],
-            span=lambda r: _ablated(r, settings["mc_span"]),
-            token_budget=TOKEN_BUDGET,
-            batch_size=study.profile.attribution_batch_size,
-            desc=f"{study.bench.name}: {model_name}",
-        )
-        rows = tracking.attribution_rows(prompts, attrs, model_name, alpha, beta)
-        write_jsonl(folder / "contributions.jsonl", rows)
+    table = folder / "contributions.jsonl"
+    wanted = set(key["ids"])
+    if records.stage_covers(folder, name, key, cache):
+        return [r for r in tracking.read_rows(table) if r["id"] in wanted]
+    start = time.perf_counter()
+    model, tok = load(path, study.device)
+    attrs = contributions(
+        model,
+        tok,
+        prompts,
+        answer=settings["answer"],
+        span=lambda r: _ablated(r, settings["mc_span"]),
+        token_budget=TOKEN_BUDGET,
+        batch_size=study.profile.attribution_batch_size,
+        desc=f"{study.bench.name}: {model_name}",
+    )
+    rows = tracking.attribution_rows(prompts, attrs, model_name, alpha, beta)
+    if records.superset_record(folder, name, key) is None:
+        write_jsonl(table, rows)
         records.finish_stage(
             folder,
             name,
@@ -99,8 +106,7 @@ def _attribute_once(
             cache_dir=cache,
             seconds=round(time.perf_counter() - start, 1),
         )
-    wanted = set(key["ids"])
-    return [r for r in tracking.read_rows(folder / "contributions.jsonl") if r["id"] in wanted]
+    return rows
 
 
 def _compare_attributions(
