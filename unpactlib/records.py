@@ -42,6 +42,12 @@ def _as_json(key: dict) -> object:
     return json.loads(json.dumps(key, default=str))
 
 
+def _intact(folder: Path, files: dict[str, str]) -> bool:
+    """True when ``files`` (a record's result files and their SHA-256) is not empty and every
+    one of them exists in ``folder`` with that digest."""
+    return bool(files) and all(file_digest(Path(folder) / f) == d for f, d in files.items())
+
+
 def stage_done(folder: Path, name: str, key: dict, cache_dir: Path | str | None = None) -> bool:
     """True when the stage recorded in ``folder/name`` is finished, for the same inputs, on
     this machine, and its result files are intact.
@@ -59,8 +65,7 @@ def stage_done(folder: Path, name: str, key: dict, cache_dir: Path | str | None 
         record = read_json(Path(folder) / name)
         if record.get("key") != _as_json(key):
             return False
-        files = record["files"]
-        if not files or any(file_digest(Path(folder) / f) != digest for f, digest in files.items()):
+        if not _intact(folder, record["files"]):
             return False
         stamp = read_json(_stamp(folder, name, cache_dir))
         return stamp["record"] == file_digest(Path(folder) / name)
@@ -75,13 +80,12 @@ def superset_record(folder: Path, name: str, key: dict, field: str = "ids") -> d
     """
     try:
         record = read_json(Path(folder) / name)
-        stored, files, wanted = record["key"], record["files"], _as_json(key)
+        stored, wanted = record["key"], _as_json(key)
         if {**stored, field: wanted[field]} != wanted:
             return None
         if not set(map(str, wanted[field])) < set(map(str, stored[field])):
             return None
-        intact = all(file_digest(Path(folder) / f) == d for f, d in files.items())
-        return stored if files and intact else None
+        return stored if _intact(folder, record["files"]) else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
