@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from .benchmarks import load_benchmark
 from .config import get_profile
 from .results import read_json, read_table, run_id
@@ -34,6 +36,14 @@ class Edition:
         return self.scored == self.current
 
 
+def target_items(
+    results_root: Path | str, profile: str, benchmark: str, seed: int = 0
+) -> pd.DataFrame | None:
+    """The answers table (``items.csv``) of ``benchmark``'s target record, None without one."""
+    items_file = Path(results_root) / profile / run_id(benchmark, "target", seed) / "items.csv"
+    return read_table(items_file) if items_file.exists() else None
+
+
 def edition(
     results_root: Path | str, profile: str, benchmark: str, current: int, seed: int = 0
 ) -> Edition:
@@ -41,12 +51,10 @@ def edition(
     (the folder that holds one folder per profile); ``current`` is the number of forget items
     the benchmark's forget split holds now. A missing record counts as zero items scored."""
     folder = Path(results_root) / profile / run_id(benchmark, "target", seed)
-    items_file = folder / "items.csv"
+    items = target_items(results_root, profile, benchmark, seed)
     scored = 0
-    if items_file.exists():
-        items = read_table(items_file)
-        if len(items):
-            scored = int(items.loc[items["split"] == "forget", "id"].nunique())
+    if items is not None and len(items):
+        scored = int(items.loc[items["split"] == "forget", "id"].nunique())
     commit = None
     provenance = folder / "provenance.json"
     if provenance.exists():
@@ -113,10 +121,9 @@ def rule_sentence(
     min_accuracy = get_profile(profile).target.min_accuracy
     misses = []
     for b in benchmarks:
-        items_file = Path(results_root) / profile / run_id(b, "target", seed) / "items.csv"
-        if not items_file.exists():
+        items = target_items(results_root, profile, b, seed)
+        if items is None:
             continue
-        items = read_table(items_file)
         counts = correct_counts(items[items["model"] == "target"])
         if not {"forget", "retain"} <= set(counts):
             continue
