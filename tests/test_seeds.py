@@ -14,7 +14,9 @@ def _run(root: Path, b: str, m: str, s: int, efficacy: float, lost: int, recover
     folder = root / "p" / run_id(b, m, s)
     folder.mkdir(parents=True)
     (folder / "metrics.json").write_text(
-        json.dumps({"forget efficacy": efficacy, "destructive rate": 0.25})
+        json.dumps(
+            {"forget efficacy": efficacy, "destructive rate": 0.25, "utility destructive rate": 0.1}
+        )
     )
     if recovery:
         rates = {"key_line": {"FocusOnKey": {"value": 1 / lost, "denominator": lost}}}
@@ -39,6 +41,7 @@ def test_per_seed_table_reads_each_run_and_the_spread_is_mean_and_sample_sd(tmp_
     assert table["forget efficacy"].tolist() == [0.5, 0.7]
     assert table["recovery: FocusOnKey"].tolist() == [0.25, 0.2]
     assert table["lost"].tolist() == [4, 5]
+    assert table["utility destructive rate"].tolist() == [0.1, 0.1]
     # mean 60 %, sample sd of (50, 70) = 14.14 %
     assert spread_text(table["forget efficacy"]) == "60 ± 14"
     assert spread_text([0.3]) == "30 ± 0"

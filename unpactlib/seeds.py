@@ -61,7 +61,8 @@ def per_seed_table(
     template: str,
 ) -> pd.DataFrame:
     """One row per benchmark, method and seed of ``covered``: forget efficacy, the retain
-    destructive rate (``destructive rate``), each recovery rate of ``template`` (columns
+    destructive rate (``destructive rate``), the utility destructive rate (``utility
+    destructive rate``), each recovery rate of ``template`` (columns
     ``recovery: <kind>``) as shares in [0, 1], and ``lost``, the lost forget items that
     FocusOnKey rewrote (the recovery rates' denominator)."""
     rows = []
@@ -78,6 +79,7 @@ def per_seed_table(
                         "seed": s,
                         "forget efficacy": metrics["forget efficacy"],
                         "destructive rate": metrics["destructive rate"],
+                        "utility destructive rate": metrics["utility destructive rate"],
                         **{f"recovery: {k}": r["value"] for k, r in rates.items()},
                         "lost": rates["FocusOnKey"]["denominator"],
                     }
