@@ -43,8 +43,8 @@ def test_per_seed_table_reads_each_run_and_the_spread_is_mean_and_sample_sd(tmp_
     assert table["lost"].tolist() == [4, 5]
     assert table["utility destructive rate"].tolist() == [0.1, 0.1]
     # mean 60 %, sample sd of (50, 70) = 14.14 %
-    assert spread_text(table["forget efficacy"]) == "60 ± 14"
-    assert spread_text([0.3]) == "30 ± 0"
+    assert spread_text(table["forget efficacy"]) == "60\u00a0±\u00a014"  # no-break spaces
+    assert spread_text([0.3]) == "30\u00a0±\u00a00"
     assert spread_text([]) == "–"
     assert list(per_seed_table(tmp_path, "p", {}, ["ga"], "key_line").columns) == [
         "benchmark",

@@ -89,9 +89,10 @@ def per_seed_table(
 
 def spread_text(shares: Sequence[float]) -> str:
     """Shares in [0, 1] across seeds as ``"mean ± sd"`` in % (sample standard deviation,
-    no decimals; 0 for one seed); ``"–"`` when no share is given."""
+    no decimals; 0 for one seed), with no-break spaces so that a table cell never wraps
+    inside it; ``"–"`` when no share is given."""
     values = np.asarray([v for v in shares if pd.notna(v)], dtype=float)
     if not len(values):
         return "–"
     sd = values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{100 * values.mean():.0f} ± {100 * sd:.0f}"
+    return f"{100 * values.mean():.0f}\u00a0±\u00a0{100 * sd:.0f}"
