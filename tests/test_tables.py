@@ -25,6 +25,7 @@ from unpactlib.tables import (
     target_search_table,
     target_sentence,
     utility_share,
+    whole_points,
 )
 
 
@@ -298,3 +299,11 @@ def test_replay_sentence_counts_the_records_or_says_why_there_are_none():
     two = replay_sentence({"replay": [{"question": "q", "answer": "a"}] * 2})
     assert two.startswith("In every epoch the target also learned 2 replay records")
     assert replay_sentence({}) == "This target learned no replay records (the profile sets none)."
+
+
+def test_whole_points_rounds_shares_to_percent_cells_and_marks_missing_ones():
+    shares = pd.DataFrame({"a": [0.6875, 0.005, None], "b": [1.0, 0.0, 0.125]})
+    cells = whole_points(shares)
+    # 68.75 -> 69, 0.5 -> 0 (round half to even), 12.5 -> 12
+    assert cells["a"].tolist() == ["69", "0", MISSING]
+    assert cells["b"].tolist() == ["100", "0", "12"]

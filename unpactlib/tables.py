@@ -68,6 +68,13 @@ def _pct(share: float) -> str:
     return f"{100 * share:.0f} %"
 
 
+def whole_points(shares: pd.DataFrame) -> pd.DataFrame:
+    """Shares in [0, 1] as table cells in whole percentage points (``0.6875`` -> ``"69"``),
+    :data:`MISSING` where a share is missing: on the 24 to 110 items of a split an interval is
+    ten or more points wide, so a decimal would claim more than the data hold."""
+    return shares.astype(float).map(lambda v: MISSING if pd.isna(v) else f"{100 * v:.0f}")
+
+
 def _join(words: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     words = list(words)
